@@ -1,0 +1,1 @@
+//! Client SDK for the `crypto/` API (see the README).
