@@ -21,7 +21,10 @@ impl Backend for CryptoBackend {
         Err(LogicalError::UnsupportedPath)
     }
     async fn existence_check(&self, _req: Request) -> Result<ExistenceCheck, LogicalError> {
-        Ok(ExistenceCheck { check_found: false, exists: false })
+        Ok(ExistenceCheck {
+            check_found: false,
+            exists: false,
+        })
     }
     fn special_paths(&self) -> SpecialPaths {
         SpecialPaths::default()
