@@ -1,11 +1,11 @@
 //! Output scripts and addresses for single secp256k1 keys (BIP-13/16/141/173/341/350).
 
 use bech32::{Fe32, Hrp, segwit};
+use k256::elliptic_curve::PrimeField;
 use k256::elliptic_curve::group::prime::PrimeCurveAffine;
 use k256::elliptic_curve::ops::MulByGenerator;
 use k256::elliptic_curve::point::AffineCoordinates;
 use k256::elliptic_curve::sec1::ToEncodedPoint;
-use k256::elliptic_curve::PrimeField;
 use k256::{AffinePoint, FieldBytes, ProjectivePoint, PublicKey, Scalar};
 
 use super::hash::{hash160, sha256d, tagged_hash};
@@ -136,9 +136,7 @@ pub fn address_from_script(script: &[u8], network: Network) -> Option<String> {
         [0x76, 0xa9, 0x14, h @ .., 0x88, 0xac] if h.len() == 20 => {
             Some(base58check(network.p2pkh_version(), h))
         }
-        [0xa9, 0x14, h @ .., 0x87] if h.len() == 20 => {
-            Some(base58check(network.p2sh_version(), h))
-        }
+        [0xa9, 0x14, h @ .., 0x87] if h.len() == 20 => Some(base58check(network.p2sh_version(), h)),
         [v, len, program @ ..]
             if (*v == 0 || (0x51..=0x60).contains(v))
                 && usize::from(*len) == program.len()
@@ -213,7 +211,10 @@ mod tests {
 
     #[test]
     fn non_standard_scripts_have_no_address() {
-        assert_eq!(address_from_script(&[0x6a, 0x01, 0x00], Network::Bitcoin), None);
+        assert_eq!(
+            address_from_script(&[0x6a, 0x01, 0x00], Network::Bitcoin),
+            None
+        );
         assert_eq!(address_from_script(&[], Network::Bitcoin), None);
         // witness v0 with a 21-byte program is invalid
         let mut s = vec![0x00, 21];

@@ -3,8 +3,7 @@
 use super::address::base58check_decode;
 use super::{AddressType, BitcoinError, HARDENED};
 
-const INPUT_CHARSET: &str =
-    "0123456789()[],'/*abcdefgh@:$%{}IJKLMNOPQRSTUVWXYZ&+-.;<=>?!^_|~ijklmnopqrstuvwxyzABCDEFGH`#\"\\ ";
+const INPUT_CHARSET: &str = "0123456789()[],'/*abcdefgh@:$%{}IJKLMNOPQRSTUVWXYZ&+-.;<=>?!^_|~ijklmnopqrstuvwxyzABCDEFGH`#\"\\ ";
 const CHECKSUM_CHARSET: &[u8; 32] = b"qpzry9x8gf2tvdw0s3jn54khce6mua7l";
 const GENERATOR: [u64; 5] = [
     0xf5dee51989,
@@ -33,8 +32,9 @@ pub fn descriptor_checksum(desc: &str) -> Result<String, BitcoinError> {
     for ch in desc.chars() {
         let pos = INPUT_CHARSET
             .find(ch)
-            .ok_or(BitcoinError::InvalidDescriptor("character outside the descriptor charset"))?
-            as u64;
+            .ok_or(BitcoinError::InvalidDescriptor(
+                "character outside the descriptor charset",
+            ))? as u64;
         // BIP-380 descsum_expand: the low 5 bits as one symbol, and every
         // three characters' high bits grouped into another.
         c = polymod(c, pos & 31);
@@ -113,7 +113,8 @@ pub fn account_descriptor(
 fn validate_xpub(xpub: &str) -> Result<(), BitcoinError> {
     let data = base58check_decode(xpub).ok_or(BitcoinError::InvalidXpub)?;
     // xpub 0488b21e, tpub 043587cf (BIP-32 serialization format).
-    if data.len() != 78 || !(data[..4] == [0x04, 0x88, 0xb2, 0x1e] || data[..4] == [0x04, 0x35, 0x87, 0xcf])
+    if data.len() != 78
+        || !(data[..4] == [0x04, 0x88, 0xb2, 0x1e] || data[..4] == [0x04, 0x35, 0x87, 0xcf])
     {
         return Err(BitcoinError::InvalidXpub);
     }

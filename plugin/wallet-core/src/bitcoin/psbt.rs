@@ -111,7 +111,9 @@ impl Psbt {
                         return Err(err("unsigned tx must not use the witness serialization"));
                     }
                     let t = Transaction::parse(v).map_err(|_| err("malformed unsigned tx"))?;
-                    if t.inputs.iter().any(|i| !i.script_sig.is_empty() || !i.witness.is_empty())
+                    if t.inputs
+                        .iter()
+                        .any(|i| !i.script_sig.is_empty() || !i.witness.is_empty())
                     {
                         return Err(err("unsigned tx has a non-empty scriptSig"));
                     }

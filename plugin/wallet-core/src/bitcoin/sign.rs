@@ -189,7 +189,11 @@ fn is_final(m: &Map) -> bool {
 
 fn sighash_type(m: &Map, index: usize, taproot: bool) -> Result<u32, BitcoinError> {
     match get(m, &[IN_SIGHASH_TYPE]) {
-        None => Ok(if taproot { SIGHASH_DEFAULT } else { SIGHASH_ALL }),
+        None => Ok(if taproot {
+            SIGHASH_DEFAULT
+        } else {
+            SIGHASH_ALL
+        }),
         Some(v) => {
             let t = u32::from_le_bytes([v[0], v[1], v[2], v[3]]);
             let ok = matches!(t, 0x01..=0x03 | 0x81..=0x83) || (taproot && t == 0);
@@ -239,9 +243,7 @@ fn sign_input(
     let m = &psbt.inputs[i];
     let names_us = m.iter().any(|(k, v)| match k[0] {
         IN_BIP32_DERIVATION => v.len() >= 4 && v[..4] == fingerprint,
-        IN_TAP_BIP32_DERIVATION => {
-            parse_tap_origin(v).is_some_and(|(_, o)| o[..4] == fingerprint)
-        }
+        IN_TAP_BIP32_DERIVATION => parse_tap_origin(v).is_some_and(|(_, o)| o[..4] == fingerprint),
         _ => false,
     });
     if !names_us {
@@ -258,15 +260,40 @@ fn sign_input(
             return Err(bad(i, "redeem script does not match the spent script"));
         }
     }
-    let Some(kind) = classify(&utxo.script_pubkey, redeem) else {
+    let ours = our_ecdsa_keys(m, keys, fingerprint)?;
+    let kind = match classify(&utxo.script_pubkey, redeem) {
+        Some(kind) => kind,
+        // P2SH without a redeem script: it is nested P2WPKH if one of our
+        // keys' P2WPKH scripts hashes to it (the signer adds the script).
+        None if redeem.is_none() => {
+            let nested = ours.iter().find_map(|(pk, _)| {
+                let h = hash160(&pk.to_bytes());
+                (utxo.script_pubkey == p2sh_script(&hash160(&p2wpkh_script(&h))))
+                    .then_some(Kind::P2shP2wpkh(h))
+            });
+            match nested {
+                Some(kind) => kind,
+                None => return Ok(false),
+            }
+        }
         // Not a script type we sign; leave it alone.
-        return Ok(false);
+        None => return Ok(false),
     };
     let tx = psbt.tx.clone();
 
     if let Kind::P2tr(output_key) = kind {
         let hash_type = sighash_type(m, i, true)?;
-        return sign_taproot(psbt, i, &tx, spent, output_key, hash_type, keys, fingerprint, options);
+        return sign_taproot(
+            psbt,
+            i,
+            &tx,
+            spent,
+            output_key,
+            hash_type,
+            keys,
+            fingerprint,
+            options,
+        );
     }
 
     let hash_type = sighash_type(m, i, false)?;
@@ -274,7 +301,7 @@ fn sign_input(
         return Err(bad(i, "sighash single without a matching output"));
     }
     let mut did_sign = false;
-    for (pk, sk) in our_ecdsa_keys(m, keys, fingerprint)? {
+    for (pk, sk) in ours {
         let pkh = hash160(&pk.to_bytes());
         let digest = match kind {
             Kind::P2wpkh(h) | Kind::P2shP2wpkh(h) if h == pkh => {
@@ -304,7 +331,11 @@ fn sign_input(
         set(&mut psbt.inputs[i], key, value);
         // Nested segwit: make sure the finalizer has the redeem script.
         if let Kind::P2shP2wpkh(h) = kind {
-            set(&mut psbt.inputs[i], vec![IN_REDEEM_SCRIPT], p2wpkh_script(&h));
+            set(
+                &mut psbt.inputs[i],
+                vec![IN_REDEEM_SCRIPT],
+                p2wpkh_script(&h),
+            );
         }
         did_sign = true;
     }
@@ -324,7 +355,8 @@ fn sign_taproot(
     options: &SignOptions,
 ) -> Result<bool, BitcoinError> {
     let m = &psbt.inputs[i];
-    let merkle_root: Option<[u8; 32]> = get(m, &[IN_TAP_MERKLE_ROOT]).and_then(|v| v.try_into().ok());
+    let merkle_root: Option<[u8; 32]> =
+        get(m, &[IN_TAP_MERKLE_ROOT]).and_then(|v| v.try_into().ok());
     let internal: Option<[u8; 32]> = get(m, &[IN_TAP_INTERNAL_KEY]).and_then(|v| v.try_into().ok());
     let mut candidate = None;
     for (k, v) in m {
@@ -367,7 +399,10 @@ fn sign_taproot(
     } else {
         all = spent
             .iter()
-            .map(|o| o.clone().ok_or(bad(i, "taproot signing needs every input's utxo")))
+            .map(|o| {
+                o.clone()
+                    .ok_or(bad(i, "taproot signing needs every input's utxo"))
+            })
             .collect::<Result<_, _>>()?;
         Prevouts::All(&all)
     };
@@ -416,7 +451,8 @@ fn finalize_input(psbt: &mut Psbt, i: usize, utxo: Option<&TxOut>) {
     let Some(kind) = classify(&utxo.script_pubkey, redeem.as_deref()) else {
         return;
     };
-    let wanted_type = get(m, &[IN_SIGHASH_TYPE]).map(|v| u32::from_le_bytes([v[0], v[1], v[2], v[3]]));
+    let wanted_type =
+        get(m, &[IN_SIGHASH_TYPE]).map(|v| u32::from_le_bytes([v[0], v[1], v[2], v[3]]));
     let ecdsa_sig = |h: &[u8; 20]| -> Option<(Vec<u8>, Vec<u8>)> {
         m.iter().find_map(|(k, v)| {
             let ok = k[0] == IN_PARTIAL_SIG
@@ -451,7 +487,11 @@ fn finalize_input(psbt: &mut Psbt, i: usize, utxo: Option<&TxOut>) {
         },
         Kind::P2tr(_) => match get(m, &[IN_TAP_KEY_SIG]) {
             Some(sig) => {
-                let sig_type = if sig.len() == 65 { u32::from(sig[64]) } else { 0 };
+                let sig_type = if sig.len() == 65 {
+                    u32::from(sig[64])
+                } else {
+                    0
+                };
                 if wanted_type.is_some_and(|t| t != sig_type) {
                     return;
                 }
@@ -470,13 +510,14 @@ fn finalize_input(psbt: &mut Psbt, i: usize, utxo: Option<&TxOut>) {
                 | IN_REDEEM_SCRIPT
                 | IN_WITNESS_SCRIPT
                 | IN_BIP32_DERIVATION
-                | 0x0a..=0x0d
-                | IN_TAP_KEY_SIG
-                | IN_TAP_SCRIPT_SIG
-                | IN_TAP_LEAF_SCRIPT
-                | IN_TAP_BIP32_DERIVATION
-                | IN_TAP_INTERNAL_KEY
-                | IN_TAP_MERKLE_ROOT
+                | 0x0a
+                ..=0x0d
+                    | IN_TAP_KEY_SIG
+                    | IN_TAP_SCRIPT_SIG
+                    | IN_TAP_LEAF_SCRIPT
+                    | IN_TAP_BIP32_DERIVATION
+                    | IN_TAP_INTERNAL_KEY
+                    | IN_TAP_MERKLE_ROOT
         )
     });
     if !script_sig.is_empty() {
@@ -500,7 +541,9 @@ pub fn extract(psbt: &Psbt) -> Option<Transaction> {
         if !is_final(m) {
             return None;
         }
-        input.script_sig = get(m, &[IN_FINAL_SCRIPTSIG]).map(<[u8]>::to_vec).unwrap_or_default();
+        input.script_sig = get(m, &[IN_FINAL_SCRIPTSIG])
+            .map(<[u8]>::to_vec)
+            .unwrap_or_default();
         if let Some(w) = get(m, &[IN_FINAL_SCRIPTWITNESS]) {
             let mut r = super::tx::Reader::new(w);
             input.witness = super::tx::parse_witness(&mut r).ok()?;
@@ -567,7 +610,9 @@ fn is_change_output(
     for (k, v) in m {
         match k[0] {
             OUT_BIP32_DERIVATION if k.len() == 34 => {
-                let Some((fp, path)) = split_origin(v) else { continue };
+                let Some((fp, path)) = split_origin(v) else {
+                    continue;
+                };
                 if fp != fingerprint {
                     continue;
                 }
@@ -585,8 +630,12 @@ fn is_change_output(
                 }
             }
             OUT_TAP_BIP32_DERIVATION if k.len() == 33 => {
-                let Some((leaves, origin)) = parse_tap_origin(v) else { continue };
-                let Some((fp, path)) = split_origin(origin) else { continue };
+                let Some((leaves, origin)) = parse_tap_origin(v) else {
+                    continue;
+                };
+                let Some((fp, path)) = split_origin(origin) else {
+                    continue;
+                };
                 if fp != fingerprint || !leaves.is_empty() {
                     continue;
                 }
