@@ -31,6 +31,7 @@ pub(crate) fn tagged_hash(tag: &str, parts: &[&[u8]]) -> [u8; 32] {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

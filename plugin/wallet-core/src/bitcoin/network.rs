@@ -192,6 +192,7 @@ pub fn format_path(path: &[u32]) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -123,7 +123,7 @@ impl Psbt {
                     if k.len() != 79 {
                         return Err(err("global xpub key has the wrong length"));
                     }
-                    if v.is_empty() || (v.len() - 4) % 4 != 0 || v.len() < 4 {
+                    if !valid_origin(v) {
                         return Err(err("global xpub origin has the wrong length"));
                     }
                 }
@@ -201,13 +201,13 @@ impl Psbt {
                     index: i,
                     reason: "prevout index beyond the non-witness utxo outputs",
                 })?;
-            if let Some(w) = self.witness_utxo(i)? {
-                if w != out {
-                    return Err(BitcoinError::InvalidInput {
-                        index: i,
-                        reason: "witness utxo differs from the non-witness utxo",
-                    });
-                }
+            if let Some(w) = self.witness_utxo(i)?
+                && w != out
+            {
+                return Err(BitcoinError::InvalidInput {
+                    index: i,
+                    reason: "witness utxo differs from the non-witness utxo",
+                });
             }
             return Ok(Some(out));
         }
@@ -273,7 +273,7 @@ fn valid_pubkey(b: &[u8]) -> bool {
 }
 
 fn valid_origin(v: &[u8]) -> bool {
-    v.len() >= 4 && v.len() % 4 == 0
+    v.len() >= 4 && v.len().is_multiple_of(4)
 }
 
 /// Tap BIP-32 derivation value: compact count of leaf hashes, hashes, origin.

@@ -165,9 +165,9 @@ pub fn sign_psbt(
 
     let (mut transaction, mut txid) = (None, None);
     if options.finalize {
-        for i in 0..psbt.inputs.len() {
+        for (i, utxo) in spent.iter().enumerate() {
             if !is_final(&psbt.inputs[i]) {
-                finalize_input(&mut psbt, i, spent[i].as_ref());
+                finalize_input(&mut psbt, i, utxo.as_ref());
             }
         }
         if let Some(tx) = extract(&psbt) {
@@ -255,10 +255,10 @@ fn sign_input(
         None => return Err(bad(i, "no utxo to sign against")),
     };
     let redeem = get(m, &[IN_REDEEM_SCRIPT]);
-    if let Some(r) = redeem {
-        if utxo.script_pubkey != p2sh_script(&hash160(r)) {
-            return Err(bad(i, "redeem script does not match the spent script"));
-        }
+    if let Some(r) = redeem
+        && utxo.script_pubkey != p2sh_script(&hash160(r))
+    {
+        return Err(bad(i, "redeem script does not match the spent script"));
     }
     let ours = our_ecdsa_keys(m, keys, fingerprint)?;
     let kind = match classify(&utxo.script_pubkey, redeem) {
