@@ -106,15 +106,10 @@ impl Psbt {
                         return Err(err("global unsigned tx key has extra data"));
                     }
                     // BIP-174: the unsigned tx is in the non-witness format
-                    // with empty scriptSigs and witnesses.
-                    if v.len() > 6 && v[4] == 0 && v[5] == 1 {
-                        return Err(err("unsigned tx must not use the witness serialization"));
-                    }
-                    let t = Transaction::parse(v).map_err(|_| err("malformed unsigned tx"))?;
-                    if t.inputs
-                        .iter()
-                        .any(|i| !i.script_sig.is_empty() || !i.witness.is_empty())
-                    {
+                    // with empty scriptSigs.
+                    let t = Transaction::parse_exact_no_witness(v)
+                        .map_err(|_| err("malformed unsigned tx"))?;
+                    if t.inputs.iter().any(|i| !i.script_sig.is_empty()) {
                         return Err(err("unsigned tx has a non-empty scriptSig"));
                     }
                     tx = Some(t);
@@ -346,4 +341,37 @@ pub(crate) fn split_origin(v: &[u8]) -> Option<([u8; 4], Vec<u32>)> {
         .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
         .collect();
     Some((fp, path))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// Regression: an unsigned tx with no inputs and one output starts
+    /// `00 01` after the version, which must not be read as a witness marker.
+    #[test]
+    fn unsigned_tx_with_no_inputs_and_one_output_is_not_witness_format() {
+        let mut tx = 2u32.to_le_bytes().to_vec();
+        tx.extend_from_slice(&[0x00, 0x01]);
+        tx.extend_from_slice(&1000u64.to_le_bytes());
+        tx.extend_from_slice(&[0x01, 0x51]);
+        tx.extend_from_slice(&0u32.to_le_bytes());
+        let mut b = MAGIC.to_vec();
+        b.extend_from_slice(&[0x01, 0x00, tx.len() as u8]);
+        b.extend_from_slice(&tx);
+        b.extend_from_slice(&[0x00, 0x00]); // end global, one empty output map
+        let p = Psbt::parse(&b).unwrap();
+        assert_eq!(p.unsigned_tx().outputs.len(), 1);
+        assert_eq!(p.serialize(), b);
+    }
+
+    #[test]
+    fn oversized_input_is_refused_before_parsing() {
+        let b = vec![0u8; MAX_PSBT_BYTES + 1];
+        assert!(matches!(
+            Psbt::parse(&b),
+            Err(BitcoinError::TooLarge { .. })
+        ));
+    }
 }

@@ -188,18 +188,28 @@ impl Transaction {
     }
 
     pub(crate) fn parse_exact(bytes: &[u8]) -> Result<Self, Truncated> {
+        Self::parse_exact_with(bytes, true)
+    }
+
+    /// Parse in the legacy (non-witness) format only, as Bitcoin Core reads
+    /// a PSBT's unsigned transaction: `00 01` there means no inputs, one output.
+    pub(crate) fn parse_exact_no_witness(bytes: &[u8]) -> Result<Self, Truncated> {
+        Self::parse_exact_with(bytes, false)
+    }
+
+    fn parse_exact_with(bytes: &[u8], allow_witness: bool) -> Result<Self, Truncated> {
         let mut r = Reader::new(bytes);
-        let tx = Self::parse_from(&mut r)?;
+        let tx = Self::parse_from(&mut r, allow_witness)?;
         if !r.is_empty() {
             return Err(Truncated);
         }
         Ok(tx)
     }
 
-    pub(crate) fn parse_from(r: &mut Reader<'_>) -> Result<Self, Truncated> {
+    fn parse_from(r: &mut Reader<'_>, allow_witness: bool) -> Result<Self, Truncated> {
         let version = r.u32_le()?;
         // BIP-144: marker 0x00 then flag 0x01 introduce witness data.
-        let segwit = r.peek(0) == Some(0) && r.peek(1) == Some(1);
+        let segwit = allow_witness && r.peek(0) == Some(0) && r.peek(1) == Some(1);
         if segwit {
             r.bytes(2)?;
         }
