@@ -1,0 +1,83 @@
+//! `wallets/:name/bitcoin/sign-psbt`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::client::{Client, check_name};
+use crate::error::Result;
+use crate::types::BitcoinNetwork;
+
+/// Body of `bitcoin/sign-psbt`.
+#[derive(Clone, Debug, Default, Serialize)]
+#[non_exhaustive]
+pub struct SignPsbt {
+    /// BIP-174 v0 PSBT, base64.
+    pub psbt: String,
+    /// Network (default mainnet).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network: Option<BitcoinNetwork>,
+    /// Finalize and extract when every input is complete.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finalize: Option<bool>,
+}
+
+impl SignPsbt {
+    /// Sign this base64 PSBT.
+    pub fn new(psbt_base64: impl Into<String>) -> Self {
+        SignPsbt {
+            psbt: psbt_base64.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Network.
+    pub fn network(mut self, n: BitcoinNetwork) -> Self {
+        self.network = Some(n);
+        self
+    }
+
+    /// Finalize.
+    pub fn finalize(mut self, yes: bool) -> Self {
+        self.finalize = Some(yes);
+        self
+    }
+}
+
+/// Response of `bitcoin/sign-psbt`.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SignedPsbt {
+    /// Signed PSBT, base64.
+    pub psbt: String,
+    /// Indices of the inputs this wallet signed.
+    #[serde(default)]
+    pub signed_inputs: Vec<u32>,
+    /// Raw transaction hex (when finalized).
+    #[serde(default)]
+    pub transaction: Option<String>,
+    /// Txid (when finalized).
+    #[serde(default)]
+    pub txid: Option<String>,
+}
+
+/// The Bitcoin API area. Obtained with [`Client::bitcoin`].
+#[derive(Clone, Copy, Debug)]
+pub struct Bitcoin<'a> {
+    client: &'a Client,
+}
+
+impl Client {
+    /// Bitcoin signing.
+    pub fn bitcoin(&self) -> Bitcoin<'_> {
+        Bitcoin { client: self }
+    }
+}
+
+impl Bitcoin<'_> {
+    /// Sign every input of the PSBT that names this wallet's master fingerprint.
+    pub async fn sign_psbt(&self, wallet: &str, req: &SignPsbt) -> Result<SignedPsbt> {
+        check_name("wallet", wallet)?;
+        self.client
+            .engine_write(&format!("wallets/{wallet}/bitcoin/sign-psbt"), req)
+            .await
+    }
+}

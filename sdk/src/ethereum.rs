@@ -1,0 +1,354 @@
+//! `wallets/:name/ethereum/sign-transaction`, `sign-message`, `sign-typed-data`.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::client::{Client, check_name};
+use crate::error::{Error, Result};
+use crate::types::{KeySelection, Quantity};
+
+/// Ethereum transaction envelope type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum TxType {
+    /// Type 0, signed with EIP-155 replay protection.
+    Legacy,
+    /// Type 1 (access lists).
+    Eip2930,
+    /// Type 2 (fee market).
+    Eip1559,
+}
+
+/// One EIP-2930 access-list entry.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct AccessListItem {
+    /// Account address.
+    pub address: String,
+    /// 32-byte storage keys, `0x` hex.
+    #[serde(default)]
+    pub storage_keys: Vec<String>,
+}
+
+impl AccessListItem {
+    /// An entry.
+    pub fn new(address: impl Into<String>, storage_keys: Vec<String>) -> Self {
+        AccessListItem {
+            address: address.into(),
+            storage_keys,
+        }
+    }
+}
+
+/// Body of `ethereum/sign-transaction`. The caller supplies nonce and fees: the engine never
+/// touches the network.
+#[derive(Clone, Debug, Default, Serialize)]
+#[non_exhaustive]
+pub struct SignTransaction {
+    /// Which key.
+    #[serde(flatten)]
+    pub key: KeySelection,
+    /// Chain id (required).
+    pub chain_id: u64,
+    /// Nonce (required).
+    pub nonce: u64,
+    /// Gas limit (required).
+    pub gas_limit: u64,
+    /// Recipient; `None` creates a contract.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// Wei.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<Quantity>,
+    /// Calldata, `0x` hex.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
+    /// Envelope type (server default: eip1559 when `max_fee_per_gas` is set, else legacy).
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub tx_type: Option<TxType>,
+    /// Legacy / EIP-2930 gas price (wei).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gas_price: Option<Quantity>,
+    /// EIP-1559 max fee per gas (wei).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_fee_per_gas: Option<Quantity>,
+    /// EIP-1559 priority fee per gas (wei).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_priority_fee_per_gas: Option<Quantity>,
+    /// EIP-2930 / EIP-1559 access list.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_list: Option<Vec<AccessListItem>>,
+}
+
+impl SignTransaction {
+    /// An EIP-1559 transaction.
+    pub fn eip1559(
+        chain_id: u64,
+        nonce: u64,
+        gas_limit: u64,
+        max_fee_per_gas: impl Into<Quantity>,
+        max_priority_fee_per_gas: impl Into<Quantity>,
+    ) -> Self {
+        SignTransaction {
+            chain_id,
+            nonce,
+            gas_limit,
+            tx_type: Some(TxType::Eip1559),
+            max_fee_per_gas: Some(max_fee_per_gas.into()),
+            max_priority_fee_per_gas: Some(max_priority_fee_per_gas.into()),
+            ..Default::default()
+        }
+    }
+
+    /// A legacy (EIP-155) transaction.
+    pub fn legacy(
+        chain_id: u64,
+        nonce: u64,
+        gas_limit: u64,
+        gas_price: impl Into<Quantity>,
+    ) -> Self {
+        SignTransaction {
+            chain_id,
+            nonce,
+            gas_limit,
+            tx_type: Some(TxType::Legacy),
+            gas_price: Some(gas_price.into()),
+            ..Default::default()
+        }
+    }
+
+    /// Recipient.
+    pub fn to(mut self, to: impl Into<String>) -> Self {
+        self.to = Some(to.into());
+        self
+    }
+
+    /// Value in wei.
+    pub fn value(mut self, wei: impl Into<Quantity>) -> Self {
+        self.value = Some(wei.into());
+        self
+    }
+
+    /// Calldata (`0x` hex).
+    pub fn data(mut self, data: impl Into<String>) -> Self {
+        self.data = Some(data.into());
+        self
+    }
+
+    /// Which key.
+    pub fn key(mut self, key: KeySelection) -> Self {
+        self.key = key;
+        self
+    }
+
+    /// Access list.
+    pub fn access_list(mut self, list: Vec<AccessListItem>) -> Self {
+        self.access_list = Some(list);
+        self
+    }
+}
+
+/// Response of `ethereum/sign-transaction`.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SignedTransaction {
+    /// `0x` EIP-2718 bytes for `eth_sendRawTransaction`.
+    pub signed_transaction: String,
+    /// Keccak hash of the signed transaction.
+    #[serde(default)]
+    pub transaction_hash: String,
+    /// Signer address.
+    #[serde(default)]
+    pub from: String,
+    /// Envelope type.
+    #[serde(rename = "type", default)]
+    pub tx_type: Option<String>,
+    /// Signature r (`0x` hex).
+    #[serde(default)]
+    pub r: String,
+    /// Signature s (`0x` hex).
+    #[serde(default)]
+    pub s: String,
+    /// Legacy: `chain_id*2+35+parity`; typed: y-parity.
+    #[serde(default)]
+    pub v: Option<Quantity>,
+    /// Derivation path of the signer.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Signer public key.
+    #[serde(default)]
+    pub public_key: Option<String>,
+}
+
+/// Body of `ethereum/sign-message` (EIP-191 personal_sign).
+#[derive(Clone, Debug, Default, Serialize)]
+#[non_exhaustive]
+pub struct SignMessage {
+    /// Which key.
+    #[serde(flatten)]
+    pub key: KeySelection,
+    /// UTF-8 text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Bytes as `0x` hex.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_hex: Option<String>,
+}
+
+impl SignMessage {
+    /// A UTF-8 text message.
+    pub fn text(message: impl Into<String>) -> Self {
+        SignMessage {
+            message: Some(message.into()),
+            ..Default::default()
+        }
+    }
+
+    /// A binary message.
+    pub fn bytes(message: &[u8]) -> Self {
+        SignMessage {
+            message_hex: Some(crate::hex::encode_prefixed(message)),
+            ..Default::default()
+        }
+    }
+
+    /// Which key.
+    pub fn key(mut self, key: KeySelection) -> Self {
+        self.key = key;
+        self
+    }
+}
+
+/// Response of `sign-message` and `sign-typed-data`.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MessageSignature {
+    /// 65 bytes `r||s||v` (`v` 27/28), `0x` hex.
+    pub signature: String,
+    /// The digest that was signed (EIP-191 or EIP-712).
+    #[serde(default)]
+    pub hash: String,
+    /// Signer address.
+    #[serde(default)]
+    pub address: String,
+    /// EIP-712 domain separator (typed data only).
+    #[serde(default)]
+    pub domain_separator: Option<String>,
+    /// Derivation path.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Signer public key.
+    #[serde(default)]
+    pub public_key: Option<String>,
+}
+
+/// Body of `ethereum/sign-typed-data` (EIP-712 v4).
+#[derive(Clone, Debug, Default, Serialize)]
+#[non_exhaustive]
+pub struct SignTypedData {
+    /// Which key.
+    #[serde(flatten)]
+    pub key: KeySelection,
+    /// `{types, primaryType, domain, message}`.
+    pub typed_data: Value,
+}
+
+impl SignTypedData {
+    /// From the JSON object of `eth_signTypedData_v4`.
+    pub fn new(typed_data: Value) -> Self {
+        SignTypedData {
+            key: KeySelection::default(),
+            typed_data,
+        }
+    }
+
+    /// Which key.
+    pub fn key(mut self, key: KeySelection) -> Self {
+        self.key = key;
+        self
+    }
+}
+
+/// The Ethereum API area. Obtained with [`Client::ethereum`].
+#[derive(Clone, Copy, Debug)]
+pub struct Ethereum<'a> {
+    client: &'a Client,
+}
+
+impl Client {
+    /// Ethereum signing.
+    pub fn ethereum(&self) -> Ethereum<'_> {
+        Ethereum { client: self }
+    }
+}
+
+impl Ethereum<'_> {
+    /// Sign a transaction.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: vault_crypto_sdk::Client) -> vault_crypto_sdk::Result<()> {
+    /// use vault_crypto_sdk::ethereum::SignTransaction;
+    /// let tx = SignTransaction::eip1559(1, 0, 21_000, 30_000_000_000u64, 1_000_000_000u64)
+    ///     .to("0x000000000000000000000000000000000000dEaD")
+    ///     .value(1_000_000_000_000_000u64);
+    /// let signed = client.ethereum().sign_transaction("treasury", &tx).await?;
+    /// println!("eth_sendRawTransaction {}", signed.signed_transaction);
+    /// # Ok(()) }
+    /// ```
+    pub async fn sign_transaction(
+        &self,
+        wallet: &str,
+        tx: &SignTransaction,
+    ) -> Result<SignedTransaction> {
+        check_name("wallet", wallet)?;
+        self.client
+            .engine_write(&format!("wallets/{wallet}/ethereum/sign-transaction"), tx)
+            .await
+    }
+
+    /// EIP-191 personal_sign.
+    pub async fn sign_message(&self, wallet: &str, msg: &SignMessage) -> Result<MessageSignature> {
+        check_name("wallet", wallet)?;
+        if msg.message.is_some() == msg.message_hex.is_some() {
+            return Err(Error::invalid(
+                "message",
+                "exactly one of `message` and `message_hex` is required",
+            ));
+        }
+        self.client
+            .engine_write(&format!("wallets/{wallet}/ethereum/sign-message"), msg)
+            .await
+    }
+
+    /// EIP-712 typed data (v4).
+    pub async fn sign_typed_data(
+        &self,
+        wallet: &str,
+        req: &SignTypedData,
+    ) -> Result<MessageSignature> {
+        check_name("wallet", wallet)?;
+        self.client
+            .engine_write(&format!("wallets/{wallet}/ethereum/sign-typed-data"), req)
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eip1559_body_carries_big_integers_as_strings() {
+        let tx = SignTransaction::eip1559(1, 7, 21_000, 30_000_000_000u64, 2u64)
+            .to("0xdead")
+            .value(u128::MAX);
+        let v = serde_json::to_value(&tx).expect("ser");
+        assert_eq!(v["type"], "eip1559");
+        assert_eq!(v["value"], u128::MAX.to_string());
+        assert_eq!(v["max_fee_per_gas"], "30000000000");
+        assert_eq!(v["chain_id"], 1);
+        assert!(v.get("gas_price").is_none());
+        assert!(v.get("index").is_none());
+    }
+}

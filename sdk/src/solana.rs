@@ -1,0 +1,137 @@
+//! `wallets/:name/solana/sign-message` and `solana/sign-transaction`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::client::{Client, check_name};
+use crate::error::Result;
+use crate::types::KeySelection;
+
+/// Body of `solana/sign-message`.
+#[derive(Clone, Debug, Default, Serialize)]
+#[non_exhaustive]
+pub struct SolanaSignMessage {
+    /// Which key.
+    #[serde(flatten)]
+    pub key: KeySelection,
+    /// Bytes to sign, base64.
+    pub message: String,
+}
+
+impl SolanaSignMessage {
+    /// Sign these bytes.
+    pub fn new(message: &[u8]) -> Self {
+        SolanaSignMessage {
+            key: KeySelection::default(),
+            message: crate::hex::base64_encode(message),
+        }
+    }
+
+    /// Which key.
+    pub fn key(mut self, key: KeySelection) -> Self {
+        self.key = key;
+        self
+    }
+}
+
+/// Response of `solana/sign-message`.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SolanaMessageSignature {
+    /// ed25519 signature, base58.
+    pub signature: String,
+    /// Public key = address, base58.
+    #[serde(default)]
+    pub public_key: String,
+    /// Address (if the server sends it separately).
+    #[serde(default)]
+    pub address: Option<String>,
+    /// Derivation path.
+    #[serde(default)]
+    pub path: Option<String>,
+}
+
+/// Body of `solana/sign-transaction`.
+#[derive(Clone, Debug, Default, Serialize)]
+#[non_exhaustive]
+pub struct SolanaSignTransaction {
+    /// Which key.
+    #[serde(flatten)]
+    pub key: KeySelection,
+    /// Serialized legacy or v0 transaction (or bare message), base64.
+    pub transaction: String,
+}
+
+impl SolanaSignTransaction {
+    /// From a base64 serialized transaction.
+    pub fn new(transaction_base64: impl Into<String>) -> Self {
+        SolanaSignTransaction {
+            key: KeySelection::default(),
+            transaction: transaction_base64.into(),
+        }
+    }
+
+    /// Which key.
+    pub fn key(mut self, key: KeySelection) -> Self {
+        self.key = key;
+        self
+    }
+}
+
+/// Response of `solana/sign-transaction`.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SolanaSignedTransaction {
+    /// Transaction with the signature in its slot, base64.
+    pub transaction: String,
+    /// The signature, base58.
+    #[serde(default)]
+    pub signature: String,
+    /// Signer address.
+    #[serde(default)]
+    pub address: Option<String>,
+    /// Signer public key.
+    #[serde(default)]
+    pub public_key: Option<String>,
+    /// Derivation path.
+    #[serde(default)]
+    pub path: Option<String>,
+}
+
+/// The Solana API area. Obtained with [`Client::solana`].
+#[derive(Clone, Copy, Debug)]
+pub struct Solana<'a> {
+    client: &'a Client,
+}
+
+impl Client {
+    /// Solana signing.
+    pub fn solana(&self) -> Solana<'_> {
+        Solana { client: self }
+    }
+}
+
+impl Solana<'_> {
+    /// ed25519 over raw bytes.
+    pub async fn sign_message(
+        &self,
+        wallet: &str,
+        req: &SolanaSignMessage,
+    ) -> Result<SolanaMessageSignature> {
+        check_name("wallet", wallet)?;
+        self.client
+            .engine_write(&format!("wallets/{wallet}/solana/sign-message"), req)
+            .await
+    }
+
+    /// Put this wallet's signature into its slot of a serialized transaction.
+    pub async fn sign_transaction(
+        &self,
+        wallet: &str,
+        req: &SolanaSignTransaction,
+    ) -> Result<SolanaSignedTransaction> {
+        check_name("wallet", wallet)?;
+        self.client
+            .engine_write(&format!("wallets/{wallet}/solana/sign-transaction"), req)
+            .await
+    }
+}
