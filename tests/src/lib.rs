@@ -182,9 +182,7 @@ impl DevServer {
             plugin_path,
             agent,
         };
-        let up = wait_until(Duration::from_secs(30), || {
-            (server.get("sys/health").status == 200).then_some(())
-        });
+        let up = wait_until(Duration::from_secs(30), || server.healthy().then_some(()));
         assert!(up.is_some(), "server did not come up:\n{}", server.log());
         server
     }
@@ -195,6 +193,15 @@ impl DevServer {
         s.register().expect_status(204);
         s.enable("crypto").expect_status(204);
         s
+    }
+
+    /// True when `sys/health` answers 200 (false while the server starts).
+    pub fn healthy(&self) -> bool {
+        self.agent
+            .get(&format!("{}/v1/sys/health", self.addr))
+            .call()
+            .map(|r| r.status() == 200)
+            .unwrap_or(false)
     }
 
     pub fn pid(&self) -> u32 {
