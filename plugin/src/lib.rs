@@ -14,5 +14,6 @@ pub mod backend;
 pub mod bridge;
 pub mod hclog;
 pub mod logical;
+pub mod store;
 pub mod pb;
 pub mod serve;
