@@ -14,6 +14,7 @@ pub mod backend;
 pub mod bridge;
 pub mod hclog;
 pub mod logical;
+pub mod paths;
 pub mod store;
 pub mod pb;
 pub mod serve;

@@ -9,6 +9,7 @@ pub mod cache;
 pub mod entry;
 pub mod keys;
 pub mod locks;
+pub mod wallet;
 
 pub use cache::Cache;
 pub use entry::{Decoded, Versioned};
