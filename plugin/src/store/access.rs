@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::logical::{LogicalError, Storage};
+use crate::logical::{LogicalError, Storage, StorageValue};
 
 use super::cache::Cache;
 use super::entry::{self, Decoded, Versioned};
@@ -60,7 +60,7 @@ impl<W> Store<W> {
 
 /// A wallet as stored: the entry type `E` decodes into the cached form `W`.
 pub trait WalletCodec: Sized + Send + Sync + 'static {
-    type Entry: Versioned;
+    type Entry: Versioned + Send + 'static;
     fn decode(entry: Self::Entry) -> Result<Self, LogicalError>;
     fn encode(&self) -> Result<Self::Entry, LogicalError>;
 }
@@ -103,10 +103,9 @@ impl<W: WalletCodec> Store<W> {
         let Some(bytes) = storage.get(&keys::wallet(name)).await? else {
             return Ok(None);
         };
-        let Decoded { value, .. } = entry::decode::<W::Entry>(&bytes)?;
         // An upgraded entry stays upgraded in memory only; the next write
         // under the wallet's lock stores the current version.
-        let wallet = Arc::new(W::decode(value)?);
+        let wallet = Arc::new(decode_wallet::<W>(bytes).await?);
         self.wallets.insert_loaded(name, Arc::clone(&wallet), seen);
         Ok(Some(wallet))
     }
@@ -121,8 +120,7 @@ impl<W: WalletCodec> Store<W> {
         let Some(bytes) = storage.get(&keys::wallet(guard.name())).await? else {
             return Ok(None);
         };
-        let Decoded { value, .. } = entry::decode::<W::Entry>(&bytes)?;
-        W::decode(value).map(Some)
+        decode_wallet::<W>(bytes).await.map(Some)
     }
 
     /// Writes a wallet (under its lock) and caches the decoded form.
@@ -228,6 +226,20 @@ impl<W> Store<W> {
     ) -> Result<(), LogicalError> {
         put_entry(storage, &keys::counter(guard.name(), chain, scope), counter).await
     }
+}
+
+/// Decodes a wallet entry off the async workers: an HD wallet's decoding
+/// derives its seed (BIP39: 2048 rounds of PBKDF2-HMAC-SHA512).
+async fn decode_wallet<W: WalletCodec>(bytes: StorageValue) -> Result<W, LogicalError>
+where
+    W::Entry: Send + 'static,
+{
+    tokio::task::spawn_blocking(move || {
+        let Decoded { value, .. } = entry::decode::<W::Entry>(&bytes)?;
+        W::decode(value)
+    })
+    .await
+    .map_err(|e| LogicalError::Internal(format!("wallet decoding task failed: {e}")))?
 }
 
 async fn get_entry<T: Versioned>(
