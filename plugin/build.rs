@@ -5,9 +5,6 @@
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let protoc = protoc_bin_vendored::protoc_bin_path()?;
-    // SAFETY-free: build scripts are single threaded; PROTOC is read by prost-build.
-    // SAFETY: build scripts run single-threaded, nothing reads the environment concurrently.
-    unsafe { std::env::set_var("PROTOC", protoc) };
     let include = protoc_bin_vendored::include_path()?;
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../proto");
     let files = [
@@ -16,6 +13,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "plugin/grpc_stdio.proto",
         "sdk/logical/identity.proto",
         "sdk/logical/plugin.proto",
+        "sdk/logical/event.proto",
         "sdk/logical/version.proto",
         "sdk/plugin/pb/backend.proto",
         "sdk/helper/pluginutil/multiplexing.proto",
@@ -24,9 +22,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for p in &paths {
         println!("cargo:rerun-if-changed={}", p.display());
     }
+    let mut config = tonic_prost_build::Config::new();
+    config.protoc_executable(protoc);
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)
-        .compile_protos(&paths, &[root, include])?;
+        .compile_with_config(config, &paths, &[root, include])?;
     Ok(())
 }

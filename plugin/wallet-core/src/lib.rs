@@ -14,7 +14,9 @@
 //! - [`sign_hash`]: raw digest signing (secp256k1 recoverable ECDSA, ed25519).
 //! - [`ethereum`]: addresses, transactions, EIP-191 and EIP-712.
 //! - [`solana`]: addresses, message signing, transaction parsing and signing.
+//! - [`bitcoin`]: addresses, descriptors and PSBT v0 signing.
 
+pub mod bitcoin;
 pub mod ethereum;
 pub mod hd;
 pub mod keys;

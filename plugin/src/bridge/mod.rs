@@ -1,0 +1,276 @@
+//! The Vault backend protocol (`pb.Backend`), protocol.md §6–§9.
+//!
+//! Invariant: this module and `serve` are the only ones that see protobuf;
+//! they never touch wallet code. Each mount is one backend *instance*, keyed
+//! by the `multiplex_id` gRPC metadata the host puts on every call (one
+//! process serves all mounts of a catalog entry).
+
+mod convert;
+pub mod errors;
+mod storage;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+use tonic::{Request, Response, Status};
+
+pub use storage::GrpcStorage;
+
+use crate::logical::{Backend, BackendConfig, LogicalError, Operation, Storage};
+use crate::pb::vault::backend_server::Backend as PbBackend;
+use crate::pb::vault::{
+    Empty, HandleExistenceCheckArgs, HandleExistenceCheckReply, HandleRequestArgs,
+    HandleRequestReply, InitializeArgs, InitializeReply, InvalidateKeyArgs, SetupArgs, SetupReply,
+    SpecialPathsReply, TypeReply,
+};
+use crate::serve::{Broker, ConnId};
+
+/// `TypeReply.type` for a secrets engine (logical.TypeLogical).
+const TYPE_LOGICAL: u32 = 1;
+
+struct Instance {
+    backend: Arc<dyn Backend>,
+    storage: Arc<dyn Storage>,
+}
+
+pub struct BackendBridge {
+    broker: Arc<Broker>,
+    client_tls: Arc<rustls::ClientConfig>,
+    instances: RwLock<HashMap<String, Arc<Instance>>>,
+}
+
+fn multiplex_id<T>(req: &Request<T>) -> String {
+    req.metadata()
+        .get("multiplex_id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+impl BackendBridge {
+    pub fn new(broker: Arc<Broker>, client_tls: Arc<rustls::ClientConfig>) -> Self {
+        Self {
+            broker,
+            client_tls,
+            instances: RwLock::default(),
+        }
+    }
+
+    fn instance<T>(&self, req: &Request<T>) -> Result<Arc<Instance>, Status> {
+        let id = multiplex_id(req);
+        self.instances
+            .read()
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| Status::failed_precondition("backend not set up for this mount"))
+    }
+
+    /// Number of live backend instances (mounts served by this process).
+    pub fn instance_count(&self) -> usize {
+        self.instances.read().len()
+    }
+}
+
+/// Runs a handler on its own task so that a panic becomes a 500 for that
+/// request instead of taking the process down.
+async fn isolated<T, F>(fut: F) -> Result<T, ()>
+where
+    T: Send + 'static,
+    F: std::future::Future<Output = T> + Send + 'static,
+{
+    tokio::spawn(fut).await.map_err(|e| {
+        if !e.is_panic() {
+            log::error!("request task was cancelled");
+        }
+    })
+}
+
+#[tonic::async_trait]
+impl PbBackend for BackendBridge {
+    async fn handle_request(
+        &self,
+        request: Request<HandleRequestArgs>,
+    ) -> Result<Response<HandleRequestReply>, Status> {
+        let inst = self.instance(&request)?;
+        let pbreq = request.into_inner().request.unwrap_or_default();
+        let op = Operation::parse(&pbreq.operation);
+        match op {
+            // The rollback manager calls every mount each minute; we keep no
+            // write-ahead log, so there is nothing to roll back.
+            Operation::Rollback => return Ok(Response::new(HandleRequestReply::default())),
+            // OpenBao ≥2.7 asks before every request whether the path has a
+            // canonical form; we have none (an error here would fail the request).
+            Operation::ResolvePath => {
+                return Ok(Response::new(HandleRequestReply {
+                    response: None,
+                    err: Some(errors::to_proto(&LogicalError::UnsupportedOperation)),
+                }));
+            }
+            _ => {}
+        }
+        let path = pbreq.path.clone();
+        let req = match convert::request(pbreq, inst.storage.clone()) {
+            Ok(r) => r,
+            Err(e) => {
+                return Ok(Response::new(HandleRequestReply {
+                    response: None,
+                    err: Some(errors::to_proto(&e)),
+                }));
+            }
+        };
+        log::debug!(op = op.as_str(), path = path.as_str(); "request");
+        let backend = inst.backend.clone();
+        let reply = match isolated(async move { backend.handle_request(req).await }).await {
+            Ok(Ok(Some(resp))) => HandleRequestReply {
+                response: Some(convert::response(resp)),
+                err: None,
+            },
+            Ok(Ok(None)) => HandleRequestReply::default(),
+            Ok(Err(e)) => {
+                if matches!(e, LogicalError::Internal(_) | LogicalError::Storage(_)) {
+                    log::warn!(op = op.as_str(), path = path.as_str(); "request failed: {e}");
+                }
+                HandleRequestReply {
+                    response: None,
+                    err: Some(errors::to_proto(&e)),
+                }
+            }
+            Err(()) => HandleRequestReply {
+                response: None,
+                err: Some(errors::panicked()),
+            },
+        };
+        Ok(Response::new(reply))
+    }
+
+    async fn special_paths(
+        &self,
+        request: Request<Empty>,
+    ) -> Result<Response<SpecialPathsReply>, Status> {
+        let paths = match self.instance(&request) {
+            Ok(inst) => inst.backend.special_paths(),
+            // Asked before Setup (not observed, but harmless): the list is static.
+            Err(_) => crate::backend::new(BackendConfig::default()).special_paths(),
+        };
+        Ok(Response::new(SpecialPathsReply {
+            paths: Some(convert::special_paths(paths)),
+        }))
+    }
+
+    async fn handle_existence_check(
+        &self,
+        request: Request<HandleExistenceCheckArgs>,
+    ) -> Result<Response<HandleExistenceCheckReply>, Status> {
+        let inst = self.instance(&request)?;
+        let pbreq = request.into_inner().request.unwrap_or_default();
+        let req = match convert::request(pbreq, inst.storage.clone()) {
+            Ok(r) => r,
+            Err(e) => {
+                return Ok(Response::new(HandleExistenceCheckReply {
+                    err: Some(errors::to_proto(&e)),
+                    ..Default::default()
+                }));
+            }
+        };
+        let backend = inst.backend.clone();
+        let reply = match isolated(async move { backend.existence_check(req).await }).await {
+            Ok(Ok(check)) => HandleExistenceCheckReply {
+                check_found: check.check_found,
+                exists: check.exists,
+                err: None,
+            },
+            Ok(Err(e)) => HandleExistenceCheckReply {
+                err: Some(errors::to_proto(&e)),
+                ..Default::default()
+            },
+            Err(()) => HandleExistenceCheckReply {
+                err: Some(errors::panicked()),
+                ..Default::default()
+            },
+        };
+        Ok(Response::new(reply))
+    }
+
+    async fn cleanup(&self, request: Request<Empty>) -> Result<Response<Empty>, Status> {
+        let id = multiplex_id(&request);
+        let inst = self.instances.write().remove(&id);
+        if let Some(inst) = inst {
+            inst.backend.cleanup().await;
+            log::info!(remaining = self.instance_count(); "backend instance cleaned up");
+        }
+        Ok(Response::new(Empty {}))
+    }
+
+    async fn invalidate_key(
+        &self,
+        request: Request<InvalidateKeyArgs>,
+    ) -> Result<Response<Empty>, Status> {
+        let inst = self.instance(&request)?;
+        let key = request.into_inner().key;
+        inst.backend.invalidate(&key).await;
+        Ok(Response::new(Empty {}))
+    }
+
+    async fn setup(&self, request: Request<SetupArgs>) -> Result<Response<SetupReply>, Status> {
+        let conn = ConnId::of(&request);
+        let id = multiplex_id(&request);
+        let args = request.into_inner();
+        let fail = |msg: String| {
+            log::error!("setup failed: {msg}");
+            Ok(Response::new(SetupReply { err: msg }))
+        };
+        let info = match self.broker.wait_for(conn, args.broker_id).await {
+            Ok(i) => i,
+            Err(e) => return fail(e.to_string()),
+        };
+        let channel = match crate::serve::dial(&info, self.client_tls.clone()).await {
+            Ok(c) => c,
+            Err(e) => return fail(e.to_string()),
+        };
+        self.broker.forget(conn, args.broker_id);
+        if let Some(level) = args
+            .config
+            .get("log_level")
+            .and_then(|l| crate::hclog::parse_level(l))
+        {
+            crate::hclog::init(level);
+        }
+        let config = BackendConfig {
+            config: args.config.into_iter().collect(),
+            backend_uuid: args.backend_uuid,
+        };
+        let storage: Arc<dyn Storage> = Arc::new(GrpcStorage::new(channel));
+        let backend = crate::backend::new(config);
+        let old = self
+            .instances
+            .write()
+            .insert(id, Arc::new(Instance { backend, storage }));
+        if let Some(old) = old {
+            old.backend.cleanup().await;
+        }
+        log::info!(instances = self.instance_count(); "backend set up");
+        Ok(Response::new(SetupReply { err: String::new() }))
+    }
+
+    async fn initialize(
+        &self,
+        request: Request<InitializeArgs>,
+    ) -> Result<Response<InitializeReply>, Status> {
+        let inst = self.instance(&request)?;
+        let backend = inst.backend.clone();
+        let storage = inst.storage.clone();
+        let err = match isolated(async move { backend.initialize(storage).await }).await {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(errors::to_proto(&e)),
+            Err(()) => Some(errors::panicked()),
+        };
+        Ok(Response::new(InitializeReply { err }))
+    }
+
+    async fn r#type(&self, _request: Request<Empty>) -> Result<Response<TypeReply>, Status> {
+        Ok(Response::new(TypeReply {
+            r#type: TYPE_LOGICAL,
+        }))
+    }
+}

@@ -1,0 +1,377 @@
+//! BIP-174 PSBT version 0: parse, validate and serialize, keeping every
+//! key-value pair (including unknown and proprietary ones) in its order, so
+//! an untouched PSBT re-serializes byte for byte.
+
+use k256::PublicKey;
+
+use super::BitcoinError;
+use super::tx::{Reader, Transaction, TxOut, parse_witness, write_var_bytes};
+
+/// The largest PSBT we accept (decoded bytes). Standard transactions are
+/// below 400 kB; previous transactions included for legacy inputs add more.
+pub const MAX_PSBT_BYTES: usize = 4_000_000;
+
+const MAGIC: &[u8; 5] = b"psbt\xff";
+
+/// One key-value map: (key including its type byte, value), in order.
+pub type Map = Vec<(Vec<u8>, Vec<u8>)>;
+
+// Global types.
+pub(crate) const GLOBAL_UNSIGNED_TX: u8 = 0x00;
+pub(crate) const GLOBAL_XPUB: u8 = 0x01;
+pub(crate) const GLOBAL_VERSION: u8 = 0xfb;
+// Input types.
+pub(crate) const IN_NON_WITNESS_UTXO: u8 = 0x00;
+pub(crate) const IN_WITNESS_UTXO: u8 = 0x01;
+pub(crate) const IN_PARTIAL_SIG: u8 = 0x02;
+pub(crate) const IN_SIGHASH_TYPE: u8 = 0x03;
+pub(crate) const IN_REDEEM_SCRIPT: u8 = 0x04;
+pub(crate) const IN_WITNESS_SCRIPT: u8 = 0x05;
+pub(crate) const IN_BIP32_DERIVATION: u8 = 0x06;
+pub(crate) const IN_FINAL_SCRIPTSIG: u8 = 0x07;
+pub(crate) const IN_FINAL_SCRIPTWITNESS: u8 = 0x08;
+pub(crate) const IN_TAP_KEY_SIG: u8 = 0x13;
+pub(crate) const IN_TAP_SCRIPT_SIG: u8 = 0x14;
+pub(crate) const IN_TAP_LEAF_SCRIPT: u8 = 0x15;
+pub(crate) const IN_TAP_BIP32_DERIVATION: u8 = 0x16;
+pub(crate) const IN_TAP_INTERNAL_KEY: u8 = 0x17;
+pub(crate) const IN_TAP_MERKLE_ROOT: u8 = 0x18;
+// Output types.
+pub(crate) const OUT_REDEEM_SCRIPT: u8 = 0x00;
+pub(crate) const OUT_WITNESS_SCRIPT: u8 = 0x01;
+pub(crate) const OUT_BIP32_DERIVATION: u8 = 0x02;
+pub(crate) const OUT_TAP_INTERNAL_KEY: u8 = 0x05;
+pub(crate) const OUT_TAP_BIP32_DERIVATION: u8 = 0x07;
+
+/// A parsed, structurally validated PSBT v0.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Psbt {
+    pub(crate) global: Map,
+    pub(crate) tx: Transaction,
+    pub(crate) inputs: Vec<Map>,
+    pub(crate) outputs: Vec<Map>,
+}
+
+fn err(msg: impl Into<String>) -> BitcoinError {
+    BitcoinError::InvalidPsbt(msg.into())
+}
+
+fn truncated(_: super::tx::Truncated) -> BitcoinError {
+    err("unexpected end of data or non-canonical length")
+}
+
+impl Psbt {
+    /// Decode base64 text (standard alphabet, padded) and parse.
+    pub fn from_base64(text: &str) -> Result<Self, BitcoinError> {
+        use base64::Engine as _;
+        let text = text.trim();
+        if text.len() > MAX_PSBT_BYTES / 3 * 4 + 4 {
+            return Err(BitcoinError::TooLarge {
+                what: "psbt",
+                len: text.len() / 4 * 3,
+                max: MAX_PSBT_BYTES,
+            });
+        }
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .map_err(|_| BitcoinError::InvalidBase64)?;
+        Self::parse(&bytes)
+    }
+
+    /// Serialize and encode as base64.
+    pub fn to_base64(&self) -> String {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(self.serialize())
+    }
+
+    /// Parse PSBT bytes.
+    pub fn parse(bytes: &[u8]) -> Result<Self, BitcoinError> {
+        if bytes.len() > MAX_PSBT_BYTES {
+            return Err(BitcoinError::TooLarge {
+                what: "psbt",
+                len: bytes.len(),
+                max: MAX_PSBT_BYTES,
+            });
+        }
+        let mut r = Reader::new(bytes);
+        if r.bytes(5).map_err(|_| err("missing magic bytes"))? != MAGIC {
+            return Err(err("missing magic bytes"));
+        }
+        let global = read_map(&mut r)?;
+        let mut tx = None;
+        for (k, v) in &global {
+            match k[0] {
+                GLOBAL_UNSIGNED_TX => {
+                    if k.len() != 1 {
+                        return Err(err("global unsigned tx key has extra data"));
+                    }
+                    // BIP-174: the unsigned tx is in the non-witness format
+                    // with empty scriptSigs.
+                    let t = Transaction::parse_exact_no_witness(v)
+                        .map_err(|_| err("malformed unsigned tx"))?;
+                    if t.inputs.iter().any(|i| !i.script_sig.is_empty()) {
+                        return Err(err("unsigned tx has a non-empty scriptSig"));
+                    }
+                    tx = Some(t);
+                }
+                GLOBAL_XPUB => {
+                    if k.len() != 79 {
+                        return Err(err("global xpub key has the wrong length"));
+                    }
+                    if !valid_origin(v) {
+                        return Err(err("global xpub origin has the wrong length"));
+                    }
+                }
+                GLOBAL_VERSION => {
+                    if k.len() != 1 || v.len() != 4 {
+                        return Err(err("global version has the wrong length"));
+                    }
+                    if v != &[0, 0, 0, 0] {
+                        return Err(err("only psbt version 0 is supported"));
+                    }
+                }
+                _ => {}
+            }
+        }
+        let tx = tx.ok_or_else(|| err("missing global unsigned tx"))?;
+        let mut inputs = Vec::with_capacity(tx.inputs.len());
+        for _ in 0..tx.inputs.len() {
+            let m = read_map(&mut r)?;
+            validate_input(&m)?;
+            inputs.push(m);
+        }
+        let mut outputs = Vec::with_capacity(tx.outputs.len());
+        for _ in 0..tx.outputs.len() {
+            let m = read_map(&mut r)?;
+            validate_output(&m)?;
+            outputs.push(m);
+        }
+        if !r.is_empty() {
+            return Err(err("trailing data after the last output map"));
+        }
+        Ok(Self {
+            global,
+            tx,
+            inputs,
+            outputs,
+        })
+    }
+
+    /// Serialize to PSBT bytes.
+    pub fn serialize(&self) -> Vec<u8> {
+        let mut out = MAGIC.to_vec();
+        write_map(&mut out, &self.global);
+        for m in self.inputs.iter().chain(&self.outputs) {
+            write_map(&mut out, m);
+        }
+        out
+    }
+
+    /// The unsigned transaction.
+    pub fn unsigned_tx(&self) -> &Transaction {
+        &self.tx
+    }
+
+    /// The output spent by input `i`, from its witness or non-witness UTXO
+    /// (the latter checked against the prevout's txid).
+    pub(crate) fn spent_output(&self, i: usize) -> Result<Option<TxOut>, BitcoinError> {
+        let m = &self.inputs[i];
+        let txin = &self.tx.inputs[i];
+        if let Some(prev) = get(m, &[IN_NON_WITNESS_UTXO]) {
+            let prev_tx = Transaction::parse(prev).map_err(|_| BitcoinError::InvalidInput {
+                index: i,
+                reason: "malformed non-witness utxo",
+            })?;
+            if prev_tx.txid_bytes() != txin.prev_txid {
+                return Err(BitcoinError::InvalidInput {
+                    index: i,
+                    reason: "non-witness utxo does not match the prevout txid",
+                });
+            }
+            let out = prev_tx
+                .outputs
+                .get(txin.prev_vout as usize)
+                .cloned()
+                .ok_or(BitcoinError::InvalidInput {
+                    index: i,
+                    reason: "prevout index beyond the non-witness utxo outputs",
+                })?;
+            if let Some(w) = self.witness_utxo(i)?
+                && w != out
+            {
+                return Err(BitcoinError::InvalidInput {
+                    index: i,
+                    reason: "witness utxo differs from the non-witness utxo",
+                });
+            }
+            return Ok(Some(out));
+        }
+        self.witness_utxo(i)
+    }
+
+    pub(crate) fn witness_utxo(&self, i: usize) -> Result<Option<TxOut>, BitcoinError> {
+        match get(&self.inputs[i], &[IN_WITNESS_UTXO]) {
+            None => Ok(None),
+            Some(v) => parse_txout(v).map(Some).ok_or(BitcoinError::InvalidInput {
+                index: i,
+                reason: "malformed witness utxo",
+            }),
+        }
+    }
+}
+
+pub(crate) fn parse_txout(v: &[u8]) -> Option<TxOut> {
+    let mut r = Reader::new(v);
+    let o = TxOut::parse(&mut r).ok()?;
+    r.is_empty().then_some(o)
+}
+
+/// The value of the first pair whose key is exactly `key`.
+pub(crate) fn get<'m>(m: &'m Map, key: &[u8]) -> Option<&'m [u8]> {
+    m.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_slice())
+}
+
+/// Insert or replace a pair, keeping the position of an existing key.
+pub(crate) fn set(m: &mut Map, key: Vec<u8>, value: Vec<u8>) {
+    if let Some(slot) = m.iter_mut().find(|(k, _)| *k == key) {
+        slot.1 = value;
+    } else {
+        m.push((key, value));
+    }
+}
+
+fn read_map(r: &mut Reader<'_>) -> Result<Map, BitcoinError> {
+    let mut m: Map = Vec::new();
+    loop {
+        let key = r.var_bytes().map_err(truncated)?;
+        if key.is_empty() {
+            return Ok(m);
+        }
+        let value = r.var_bytes().map_err(truncated)?;
+        if m.iter().any(|(k, _)| k.as_slice() == key) {
+            return Err(err("duplicate key"));
+        }
+        m.push((key.to_vec(), value.to_vec()));
+    }
+}
+
+fn write_map(out: &mut Vec<u8>, m: &Map) {
+    for (k, v) in m {
+        write_var_bytes(out, k);
+        write_var_bytes(out, v);
+    }
+    out.push(0x00);
+}
+
+fn valid_pubkey(b: &[u8]) -> bool {
+    (b.len() == 33 || b.len() == 65) && PublicKey::from_sec1_bytes(b).is_ok()
+}
+
+fn valid_origin(v: &[u8]) -> bool {
+    v.len() >= 4 && v.len().is_multiple_of(4)
+}
+
+/// Tap BIP-32 derivation value: compact count of leaf hashes, hashes, origin.
+pub(crate) fn parse_tap_origin(v: &[u8]) -> Option<(Vec<[u8; 32]>, &[u8])> {
+    let mut r = Reader::new(v);
+    let n = r.count(32).ok()?;
+    let mut hashes = Vec::with_capacity(n);
+    for _ in 0..n {
+        hashes.push(r.array::<32>().ok()?);
+    }
+    let rest = r.bytes(r.remaining()).ok()?;
+    valid_origin(rest).then_some((hashes, rest))
+}
+
+fn validate_input(m: &Map) -> Result<(), BitcoinError> {
+    for (k, v) in m {
+        let key_data = &k[1..];
+        let ok = match k[0] {
+            IN_NON_WITNESS_UTXO => key_data.is_empty() && Transaction::parse(v).is_ok(),
+            IN_WITNESS_UTXO => key_data.is_empty() && parse_txout(v).is_some(),
+            IN_PARTIAL_SIG => valid_pubkey(key_data) && !v.is_empty(),
+            IN_SIGHASH_TYPE => key_data.is_empty() && v.len() == 4,
+            IN_REDEEM_SCRIPT | IN_WITNESS_SCRIPT | IN_FINAL_SCRIPTSIG => key_data.is_empty(),
+            IN_BIP32_DERIVATION => valid_pubkey(key_data) && valid_origin(v),
+            IN_FINAL_SCRIPTWITNESS => {
+                let mut r = Reader::new(v);
+                key_data.is_empty() && parse_witness(&mut r).is_ok() && r.is_empty()
+            }
+            IN_TAP_KEY_SIG => key_data.is_empty() && (v.len() == 64 || v.len() == 65),
+            IN_TAP_SCRIPT_SIG => key_data.len() == 64 && (v.len() == 64 || v.len() == 65),
+            IN_TAP_LEAF_SCRIPT => key_data.len() >= 33 && (key_data.len() - 33) % 32 == 0,
+            IN_TAP_BIP32_DERIVATION => key_data.len() == 32 && parse_tap_origin(v).is_some(),
+            IN_TAP_INTERNAL_KEY => key_data.is_empty() && v.len() == 32,
+            IN_TAP_MERKLE_ROOT => key_data.is_empty() && v.len() == 32,
+            _ => true,
+        };
+        if !ok {
+            return Err(err(format!("invalid input field of type 0x{:02x}", k[0])));
+        }
+    }
+    Ok(())
+}
+
+fn validate_output(m: &Map) -> Result<(), BitcoinError> {
+    for (k, v) in m {
+        let key_data = &k[1..];
+        let ok = match k[0] {
+            OUT_REDEEM_SCRIPT | OUT_WITNESS_SCRIPT => key_data.is_empty(),
+            OUT_BIP32_DERIVATION => valid_pubkey(key_data) && valid_origin(v),
+            OUT_TAP_INTERNAL_KEY => key_data.is_empty() && v.len() == 32,
+            OUT_TAP_BIP32_DERIVATION => key_data.len() == 32 && parse_tap_origin(v).is_some(),
+            _ => true,
+        };
+        if !ok {
+            return Err(err(format!("invalid output field of type 0x{:02x}", k[0])));
+        }
+    }
+    Ok(())
+}
+
+/// Split a key origin value into fingerprint and path.
+pub(crate) fn split_origin(v: &[u8]) -> Option<([u8; 4], Vec<u32>)> {
+    if !valid_origin(v) {
+        return None;
+    }
+    let mut fp = [0u8; 4];
+    fp.copy_from_slice(&v[..4]);
+    let path = v[4..]
+        .chunks_exact(4)
+        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    Some((fp, path))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// Regression: an unsigned tx with no inputs and one output starts
+    /// `00 01` after the version, which must not be read as a witness marker.
+    #[test]
+    fn unsigned_tx_with_no_inputs_and_one_output_is_not_witness_format() {
+        let mut tx = 2u32.to_le_bytes().to_vec();
+        tx.extend_from_slice(&[0x00, 0x01]);
+        tx.extend_from_slice(&1000u64.to_le_bytes());
+        tx.extend_from_slice(&[0x01, 0x51]);
+        tx.extend_from_slice(&0u32.to_le_bytes());
+        let mut b = MAGIC.to_vec();
+        b.extend_from_slice(&[0x01, 0x00, tx.len() as u8]);
+        b.extend_from_slice(&tx);
+        b.extend_from_slice(&[0x00, 0x00]); // end global, one empty output map
+        let p = Psbt::parse(&b).unwrap();
+        assert_eq!(p.unsigned_tx().outputs.len(), 1);
+        assert_eq!(p.serialize(), b);
+    }
+
+    #[test]
+    fn oversized_input_is_refused_before_parsing() {
+        let b = vec![0u8; MAX_PSBT_BYTES + 1];
+        assert!(matches!(
+            Psbt::parse(&b),
+            Err(BitcoinError::TooLarge { .. })
+        ));
+    }
+}
