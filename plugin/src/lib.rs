@@ -15,6 +15,6 @@ pub mod bridge;
 pub mod hclog;
 pub mod logical;
 pub mod paths;
-pub mod store;
 pub mod pb;
 pub mod serve;
+pub mod store;
