@@ -796,7 +796,7 @@ impl KeyWallet {
         if digits.len() != 64 || hex::decode_to_slice(digits, &mut bytes[..]).is_err() {
             return Err(HdError::PrivateKeyEncoding);
         }
-        Ok(KeyWallet::from_bytes(curve, &bytes)?)
+        KeyWallet::from_bytes(curve, &bytes)
     }
 
     /// Imports 32 raw bytes on `curve`.

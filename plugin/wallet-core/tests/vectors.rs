@@ -87,11 +87,9 @@ fn bip32_vectors() -> (Vec<Bip32Vector>, Vec<(String, String)>) {
         } else if let Some(p) = line.strip_prefix("** ext prv: ") {
             let v = vectors.last_mut().expect("seed first");
             v.chains.push((chain.clone(), xpub.clone(), p.to_owned()));
-        } else if in_vector5 {
-            if let Some(rest) = line.strip_prefix("* ") {
-                let (key, reason) = rest.split_once(' ').expect("key (reason)");
-                invalid.push((key.to_owned(), reason.to_owned()));
-            }
+        } else if in_vector5 && let Some(rest) = line.strip_prefix("* ") {
+            let (key, reason) = rest.split_once(' ').expect("key (reason)");
+            invalid.push((key.to_owned(), reason.to_owned()));
         }
     }
     (vectors, invalid)

@@ -402,10 +402,10 @@ impl TypedData {
             while let Ty::Array(inner, _) = t {
                 t = *inner;
             }
-            if let Ty::Struct(dep) = t {
-                if found.insert(dep) {
-                    self.dependencies(dep, found)?;
-                }
+            if let Ty::Struct(dep) = t
+                && found.insert(dep)
+            {
+                self.dependencies(dep, found)?;
             }
         }
         Ok(())
@@ -695,13 +695,13 @@ impl<'a> Encoder<'a> {
                 let items = v
                     .as_array()
                     .ok_or_else(|| invalid(path, "must be a list"))?;
-                if let Some(n) = len {
-                    if items.len() != *n {
-                        return Err(invalid(
-                            path,
-                            "has the wrong length for its fixed-size array type",
-                        ));
-                    }
+                if let Some(n) = len
+                    && items.len() != *n
+                {
+                    return Err(invalid(
+                        path,
+                        "has the wrong length for its fixed-size array type",
+                    ));
                 }
                 let mut buf = Vec::with_capacity(items.len() * 32);
                 for (i, item) in items.iter().enumerate() {

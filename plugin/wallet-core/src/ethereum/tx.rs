@@ -322,13 +322,13 @@ impl Transaction {
                 return Err(EthereumError::field(*field, "exceeds 2^128 - 1 wei"));
             }
         }
-        if let Transaction::Eip1559(t) = self {
-            if t.max_priority_fee_per_gas > t.max_fee_per_gas {
-                return Err(EthereumError::field(
-                    "max_priority_fee_per_gas",
-                    "must not exceed max_fee_per_gas",
-                ));
-            }
+        if let Transaction::Eip1559(t) = self
+            && t.max_priority_fee_per_gas > t.max_fee_per_gas
+        {
+            return Err(EthereumError::field(
+                "max_priority_fee_per_gas",
+                "must not exceed max_fee_per_gas",
+            ));
         }
         Ok(())
     }
