@@ -274,6 +274,30 @@ impl DerivationPath {
         DerivationPath::from_pairs(&[(44, true), (501, true), (index, true), (0, true)])
     }
 
+    /// A BIP44-style path `m/{purpose}'/{coin}'/{account}'/{change}/{index}`
+    /// (BIP44, BIP49, BIP84 and BIP86 share this shape).
+    pub fn bip44_style(
+        purpose: u32,
+        coin: u32,
+        account: u32,
+        change: u32,
+        index: u32,
+    ) -> Result<Self, PathError> {
+        DerivationPath::from_pairs(&[
+            (purpose, true),
+            (coin, true),
+            (account, true),
+            (change, false),
+            (index, false),
+        ])
+    }
+
+    /// The account-level path `m/{purpose}'/{coin}'/{account}'` (where an
+    /// xpub is exported).
+    pub fn account_level(purpose: u32, coin: u32, account: u32) -> Result<Self, PathError> {
+        DerivationPath::from_pairs(&[(purpose, true), (coin, true), (account, true)])
+    }
+
     /// The levels, root first.
     pub fn levels(&self) -> &[ChildIndex] {
         &self.0
@@ -876,6 +900,16 @@ mod tests {
         let p: DerivationPath = "m/44'/60'/0'/0/7".parse().expect("path");
         assert_eq!(p.to_string(), "m/44'/60'/0'/0/7");
         assert_eq!(p, DerivationPath::ethereum(0, 7).expect("eth"));
+        assert_eq!(
+            p,
+            DerivationPath::bip44_style(44, 60, 0, 0, 7).expect("bip44")
+        );
+        assert_eq!(
+            DerivationPath::account_level(84, 1, 2)
+                .expect("acct")
+                .to_string(),
+            "m/84'/1'/2'"
+        );
         let h: DerivationPath = "m/44h/60H/0'/0/7".parse().expect("h");
         assert_eq!(h, p);
         assert_eq!("m".parse::<DerivationPath>().expect("m").depth(), 0);
