@@ -274,6 +274,30 @@ impl DerivationPath {
         DerivationPath::from_pairs(&[(44, true), (501, true), (index, true), (0, true)])
     }
 
+    /// A BIP44-style path `m/{purpose}'/{coin}'/{account}'/{change}/{index}`
+    /// (BIP44, BIP49, BIP84 and BIP86 share this shape).
+    pub fn bip44_style(
+        purpose: u32,
+        coin: u32,
+        account: u32,
+        change: u32,
+        index: u32,
+    ) -> Result<Self, PathError> {
+        DerivationPath::from_pairs(&[
+            (purpose, true),
+            (coin, true),
+            (account, true),
+            (change, false),
+            (index, false),
+        ])
+    }
+
+    /// The account-level path `m/{purpose}'/{coin}'/{account}'` (where an
+    /// xpub is exported).
+    pub fn account_level(purpose: u32, coin: u32, account: u32) -> Result<Self, PathError> {
+        DerivationPath::from_pairs(&[(purpose, true), (coin, true), (account, true)])
+    }
+
     /// The levels, root first.
     pub fn levels(&self) -> &[ChildIndex] {
         &self.0
@@ -713,6 +737,37 @@ impl HdWallet {
         Ok(Secp256k1PrivateKey(xprv.private_key().clone()))
     }
 
+    /// The public keys of the non-hardened children `start .. start + count`
+    /// of `parent` (e.g. receive addresses under `m/84'/0'/0'/0`), deriving
+    /// the parent once.
+    pub fn secp256k1_child_public_keys(
+        &self,
+        parent: &DerivationPath,
+        start: u32,
+        count: u32,
+    ) -> Result<Vec<Secp256k1PublicKey>, HdError> {
+        if parent.depth() >= MAX_DEPTH {
+            return Err(PathError::TooDeep {
+                depth: parent.depth() + 1,
+            }
+            .into());
+        }
+        let xprv = self.derive_xprv(parent)?;
+        let mut out = Vec::with_capacity(count as usize);
+        for i in 0..count {
+            let level = start.checked_add(i).and_then(ChildIndex::normal).ok_or(
+                PathError::IndexTooLarge {
+                    level: parent.depth() + 1,
+                },
+            )?;
+            let child = xprv
+                .derive_child(bip32::ChildNumber(level.raw()))
+                .map_err(|_| HdError::Derivation)?;
+            out.push(Secp256k1PublicKey(*child.private_key().verifying_key()));
+        }
+        Ok(out)
+    }
+
     /// The BIP32 extended private key at `path`, to be serialized with
     /// `version` ([`version::XPRV`] or [`version::TPRV`]).
     pub fn extended_private_key(
@@ -796,7 +851,7 @@ impl KeyWallet {
         if digits.len() != 64 || hex::decode_to_slice(digits, &mut bytes[..]).is_err() {
             return Err(HdError::PrivateKeyEncoding);
         }
-        Ok(KeyWallet::from_bytes(curve, &bytes)?)
+        KeyWallet::from_bytes(curve, &bytes)
     }
 
     /// Imports 32 raw bytes on `curve`.
@@ -845,6 +900,16 @@ mod tests {
         let p: DerivationPath = "m/44'/60'/0'/0/7".parse().expect("path");
         assert_eq!(p.to_string(), "m/44'/60'/0'/0/7");
         assert_eq!(p, DerivationPath::ethereum(0, 7).expect("eth"));
+        assert_eq!(
+            p,
+            DerivationPath::bip44_style(44, 60, 0, 0, 7).expect("bip44")
+        );
+        assert_eq!(
+            DerivationPath::account_level(84, 1, 2)
+                .expect("acct")
+                .to_string(),
+            "m/84'/1'/2'"
+        );
         let h: DerivationPath = "m/44h/60H/0'/0/7".parse().expect("h");
         assert_eq!(h, p);
         assert_eq!("m".parse::<DerivationPath>().expect("m").depth(), 0);
@@ -894,6 +959,25 @@ mod tests {
             w.derive_ed25519(&p),
             Err(HdError::NonHardenedEd25519 { level: 4 })
         ));
+    }
+
+    #[test]
+    fn child_public_keys_match_single_derivation() {
+        let w = HdWallet::from_seed(Seed::from_bytes(&[3u8; 64])).expect("wallet");
+        let parent: DerivationPath = "m/44'/60'/0'/0".parse().expect("path");
+        let keys = w
+            .secp256k1_child_public_keys(&parent, 5, 3)
+            .expect("children");
+        for (i, k) in keys.iter().enumerate() {
+            let single = w
+                .derive_secp256k1(&DerivationPath::ethereum(0, 5 + i as u32).expect("p"))
+                .expect("key");
+            assert_eq!(single.public_key().to_compressed(), k.to_compressed());
+        }
+        assert!(
+            w.secp256k1_child_public_keys(&parent, HARDENED - 1, 2)
+                .is_err()
+        );
     }
 
     #[test]

@@ -206,6 +206,15 @@ impl TypedData {
         TypedData::from_json(&v)
     }
 
+    /// The API's `typed_data` field: the typed data object itself, or a JSON
+    /// string holding it (as `eth_signTypedData_v4` callers often send).
+    pub fn from_api_value(v: &Value) -> Result<Self, TypedDataError> {
+        match v {
+            Value::String(s) => TypedData::from_json_str(s),
+            other => TypedData::from_json(other),
+        }
+    }
+
     /// Validates the structure and every type declaration. Values are
     /// checked when hashing.
     pub fn from_json(v: &Value) -> Result<Self, TypedDataError> {
@@ -402,10 +411,10 @@ impl TypedData {
             while let Ty::Array(inner, _) = t {
                 t = *inner;
             }
-            if let Ty::Struct(dep) = t {
-                if found.insert(dep) {
-                    self.dependencies(dep, found)?;
-                }
+            if let Ty::Struct(dep) = t
+                && found.insert(dep)
+            {
+                self.dependencies(dep, found)?;
             }
         }
         Ok(())
@@ -695,13 +704,13 @@ impl<'a> Encoder<'a> {
                 let items = v
                     .as_array()
                     .ok_or_else(|| invalid(path, "must be a list"))?;
-                if let Some(n) = len {
-                    if items.len() != *n {
-                        return Err(invalid(
-                            path,
-                            "has the wrong length for its fixed-size array type",
-                        ));
-                    }
+                if let Some(n) = len
+                    && items.len() != *n
+                {
+                    return Err(invalid(
+                        path,
+                        "has the wrong length for its fixed-size array type",
+                    ));
                 }
                 let mut buf = Vec::with_capacity(items.len() * 32);
                 for (i, item) in items.iter().enumerate() {
@@ -848,6 +857,20 @@ mod tests {
         });
         let td = TypedData::from_json(&v).expect("structure");
         assert_eq!(td.hash(), Err(TypedDataError::TooDeep));
+    }
+
+    #[test]
+    fn api_value_may_be_a_json_string() {
+        let text = mail().to_string();
+        let a = TypedData::from_api_value(&Value::String(text))
+            .expect("string")
+            .hash();
+        let b = TypedData::from_api_value(&mail()).expect("object").hash();
+        assert_eq!(a, b);
+        assert_eq!(
+            TypedData::from_api_value(&json!("{not json")).err(),
+            Some(TypedDataError::Json)
+        );
     }
 
     #[test]

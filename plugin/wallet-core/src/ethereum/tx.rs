@@ -305,13 +305,30 @@ impl Transaction {
                 ));
             }
         }
-        if let Transaction::Eip1559(t) = self {
-            if t.max_priority_fee_per_gas > t.max_fee_per_gas {
-                return Err(EthereumError::field(
-                    "max_priority_fee_per_gas",
-                    "must not exceed max_fee_per_gas",
-                ));
+        // Fee fields above 2^128 - 1 are refused: no realistic fee is that
+        // large, and clients such as reth and alloy store fees as u128, so
+        // such a transaction could not even be decoded by them.
+        let fee_cap = U256::from(u128::MAX);
+        let fees: &[(&str, &U256)] = match self {
+            Transaction::Legacy(t) => &[("gas_price", &t.gas_price)],
+            Transaction::Eip2930(t) => &[("gas_price", &t.gas_price)],
+            Transaction::Eip1559(t) => &[
+                ("max_fee_per_gas", &t.max_fee_per_gas),
+                ("max_priority_fee_per_gas", &t.max_priority_fee_per_gas),
+            ],
+        };
+        for (field, fee) in fees {
+            if **fee > fee_cap {
+                return Err(EthereumError::field(*field, "exceeds 2^128 - 1 wei"));
             }
+        }
+        if let Transaction::Eip1559(t) = self
+            && t.max_priority_fee_per_gas > t.max_fee_per_gas
+        {
+            return Err(EthereumError::field(
+                "max_priority_fee_per_gas",
+                "must not exceed max_fee_per_gas",
+            ));
         }
         Ok(())
     }
@@ -578,6 +595,13 @@ mod tests {
         .build()
         .expect_err("fee order");
         assert!(err.to_string().contains("max_priority_fee_per_gas"));
+        let err = TransactionRequest {
+            gas_price: Some(U256::from(u128::MAX) + U256::from(1u8)),
+            ..base()
+        }
+        .build()
+        .expect_err("fee cap");
+        assert_eq!(err.to_string(), "invalid gas_price: exceeds 2^128 - 1 wei");
         let err = TransactionRequest {
             chain_id: None,
             ..base()
