@@ -1,37 +1,173 @@
-//! Placeholder backend used while the path framework lands (replaced by the
-//! ordered path list of the `crypto/` engine).
+//! The `crypto/` secrets engine: its state and the ordered list of paths.
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
+use crate::logical::{Backend, BackendConfig, Framework, Path, SpecialPaths};
+use crate::paths;
+use crate::store::wallet::Wallet;
+use crate::store::{Store, keys};
 
-use crate::logical::{
-    Backend, BackendConfig, ExistenceCheck, LogicalError, Request, Response, SpecialPaths, Storage,
-};
-
-pub struct CryptoBackend;
-
-pub fn new(_config: BackendConfig) -> Arc<dyn Backend> {
-    Arc::new(CryptoBackend)
+/// State shared by every handler of one mount.
+pub struct Crypto {
+    pub store: Store<Wallet>,
 }
 
-#[async_trait]
-impl Backend for CryptoBackend {
-    async fn handle_request(&self, _req: Request) -> Result<Option<Response>, LogicalError> {
-        Err(LogicalError::UnsupportedPath)
+const BACKEND_HELP: &str = "\
+The crypto secrets engine keeps HD wallets (BIP39 mnemonics) and imported private keys \
+inside Vault and uses them to derive addresses and sign Ethereum, Bitcoin and Solana \
+transactions and messages. Secrets never leave Vault unless a wallet was created \
+exportable; signing can be restricted per chain by policies.";
+
+/// The paths of the engine, in routing order: the first pattern that
+/// matches a request wins.
+pub fn paths() -> Vec<Path<Crypto>> {
+    // Order: `wallets/` (LIST) before `wallets/{name}`. The patterns do not
+    // overlap today (segment counts differ), but a more specific pattern
+    // such as `wallets/{name}/export` must stay ahead of any future catch-all
+    // under `wallets/{name}/...`.
+    vec![paths::wallets::list_path(), paths::wallets::wallet_path()]
+}
+
+/// What the host treats specially for this mount.
+pub fn special_paths() -> SpecialPaths {
+    SpecialPaths {
+        // Wallet entries hold mnemonics and private keys: seal-wrap them
+        // (Vault Enterprise wraps these with the seal; others ignore it).
+        seal_wrap_storage: vec![keys::WALLET_PREFIX.to_string()],
+        ..SpecialPaths::default()
     }
-    async fn existence_check(&self, _req: Request) -> Result<ExistenceCheck, LogicalError> {
-        Ok(ExistenceCheck {
-            check_found: false,
-            exists: false,
-        })
+}
+
+/// Builds the backend for one mount.
+pub fn new(_config: BackendConfig) -> Arc<dyn Backend> {
+    Arc::new(framework())
+}
+
+/// The framework itself (tests use it to reach the state).
+pub fn framework() -> Framework<Crypto> {
+    let state = Arc::new(Crypto {
+        store: Store::default(),
+    });
+    // Initialize needs no writes: entries are upgraded lazily on their next write.
+    Framework::new(state, BACKEND_HELP, paths())
+        .special_paths(special_paths())
+        .on_invalidate(Arc::new(|c: &Crypto, key: &str| c.store.invalidate(key)))
+        .on_cleanup(Arc::new(|c: &Crypto| c.store.clear()))
+}
+
+/// In-process helpers: the backend over [`MemoryStorage`], driven the way
+/// the host drives it (existence check first on writes).
+///
+/// [`MemoryStorage`]: crate::logical::memory::MemoryStorage
+#[cfg(test)]
+pub mod testing {
+    use std::sync::Arc;
+
+    use serde_json::{Map, Value};
+
+    use super::{Crypto, framework};
+    use crate::logical::memory::MemoryStorage;
+    use crate::logical::{Backend, Framework, LogicalError, Operation, Request, Response};
+
+    pub struct TestBackend {
+        pub backend: Framework<Crypto>,
+        pub storage: Arc<MemoryStorage>,
     }
-    fn special_paths(&self) -> SpecialPaths {
-        SpecialPaths::default()
+
+    impl Default for TestBackend {
+        fn default() -> Self {
+            Self::new()
+        }
     }
-    async fn initialize(&self, _storage: Arc<dyn Storage>) -> Result<(), LogicalError> {
-        Ok(())
+
+    impl TestBackend {
+        pub fn new() -> Self {
+            Self::with_storage(Arc::new(MemoryStorage::new()))
+        }
+
+        /// A second node over the same storage (HA tests).
+        pub fn with_storage(storage: Arc<MemoryStorage>) -> Self {
+            Self {
+                backend: framework(),
+                storage,
+            }
+        }
+
+        pub fn request(&self, operation: Operation, path: &str, data: Value) -> Request {
+            let data = match data {
+                Value::Object(m) => m,
+                _ => Map::new(),
+            };
+            Request {
+                operation,
+                path: path.to_string(),
+                data,
+                mount_point: "crypto/".into(),
+                id: "test".into(),
+                unauthenticated: false,
+                storage: Arc::clone(&self.storage) as _,
+            }
+        }
+
+        pub async fn call(
+            &self,
+            operation: Operation,
+            path: &str,
+            data: Value,
+        ) -> Result<Option<Response>, LogicalError> {
+            let req = self.request(operation, path, data);
+            self.backend.handle_request(req).await
+        }
+
+        /// A write as the host does it: existence check, then create or update.
+        pub async fn write(
+            &self,
+            path: &str,
+            data: Value,
+        ) -> Result<Option<Response>, LogicalError> {
+            let check = self
+                .backend
+                .existence_check(self.request(Operation::Update, path, data.clone()))
+                .await?;
+            let op = if check.check_found && !check.exists {
+                Operation::Create
+            } else {
+                Operation::Update
+            };
+            self.call(op, path, data).await
+        }
+
+        pub async fn write_ok(&self, path: &str, data: Value) -> Response {
+            match self.write(path, data).await {
+                Ok(Some(r)) => r,
+                Ok(None) => panic!("write {path}: no response"),
+                Err(e) => panic!("write {path}: {e}"),
+            }
+        }
+
+        pub async fn read_ok(&self, path: &str) -> Response {
+            match self.call(Operation::Read, path, Value::Null).await {
+                Ok(Some(r)) => r,
+                Ok(None) => panic!("read {path}: no response"),
+                Err(e) => panic!("read {path}: {e}"),
+            }
+        }
+
+        pub async fn list_ok(&self, path: &str) -> Vec<String> {
+            match self.call(Operation::List, path, Value::Null).await {
+                Ok(Some(r)) => serde_json::from_value(r.data["keys"].clone()).expect("keys"),
+                Ok(None) => panic!("list {path}: no response"),
+                Err(e) => panic!("list {path}: {e}"),
+            }
+        }
     }
-    async fn invalidate(&self, _key: &str) {}
-    async fn cleanup(&self) {}
+
+    /// The message of a 400, or a panic naming what came instead.
+    pub fn bad_request(r: Result<Option<Response>, LogicalError>) -> String {
+        match r {
+            Err(LogicalError::BadRequest(m)) => m,
+            Err(e) => panic!("expected a 400, got error {e:?}"),
+            Ok(_) => panic!("expected a 400, got success"),
+        }
+    }
 }

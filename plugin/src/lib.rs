@@ -14,5 +14,7 @@ pub mod backend;
 pub mod bridge;
 pub mod hclog;
 pub mod logical;
+pub mod paths;
 pub mod pb;
 pub mod serve;
+pub mod store;

@@ -1,1 +1,361 @@
-//! Harness for tests against a real `bao`/`vault` server.
+//! Harness for black-box tests against a real Vault-compatible server.
+//!
+//! Every test starts its own `bao server -dev` (or `vault`, via `VAULT_BIN`)
+//! on a free loopback port, with a private plugin directory holding a copy
+//! of the plugin binary, and stops it by PID when dropped. No mock of the
+//! host exists anywhere in these tests.
+//!
+//! The plugin binary comes from `CRYPTO_PLUGIN_BIN`, else
+//! `target/debug/vault-plugin-crypto` (`make test` builds it first).
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use sha2::Digest;
+
+pub const PLUGIN_NAME: &str = "vault-plugin-crypto";
+pub const ROOT_TOKEN: &str = "root";
+
+/// The workspace root (this crate lives in `tests/`).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+/// The server binary: `VAULT_BIN`, else the project-local `.tools/bin/bao`,
+/// else `bao` or `vault` on PATH. Panics (never skips) when none exists.
+pub fn server_binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("VAULT_BIN") {
+        return PathBuf::from(p);
+    }
+    let local = workspace_root().join(".tools/bin/bao");
+    if local.exists() {
+        return local;
+    }
+    for name in ["bao", "vault"] {
+        if let Some(dir) = std::env::var_os("PATH") {
+            for d in std::env::split_paths(&dir) {
+                let c = d.join(name);
+                if c.is_file() {
+                    return c;
+                }
+            }
+        }
+    }
+    panic!(
+        "no Vault-compatible server found: set VAULT_BIN, or run `make tools` (installs bao into .tools/)"
+    );
+}
+
+/// The plugin binary under test.
+pub fn plugin_binary() -> PathBuf {
+    let p = std::env::var_os("CRYPTO_PLUGIN_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target/debug/vault-plugin-crypto"));
+    assert!(
+        p.is_file(),
+        "plugin binary {} is missing: run `cargo build -p vault-plugin-crypto` (make test does)",
+        p.display()
+    );
+    p
+}
+
+pub fn sha256_file(path: &Path) -> String {
+    let bytes = std::fs::read(path).expect("read file");
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// The version the plugin reports (`v` + crate version).
+pub fn plugin_version() -> String {
+    format!("v{}", env!("CARGO_PKG_VERSION"))
+}
+
+fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+/// Polls `cond` until it returns `Some` or `timeout` passes.
+pub fn wait_until<T>(timeout: Duration, mut cond: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = cond() {
+            return Some(v);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// An HTTP reply: status and JSON body (`Value::Null` when empty).
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Reply {
+    /// `data` of a successful reply.
+    pub fn data(&self) -> &Value {
+        &self.body["data"]
+    }
+
+    /// The `errors` list joined, for assertions on messages.
+    pub fn errors(&self) -> String {
+        self.body["errors"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })
+            .unwrap_or_default()
+    }
+
+    #[track_caller]
+    pub fn expect_status(&self, status: u16) -> &Self {
+        assert_eq!(self.status, status, "unexpected reply: {}", self.body);
+        self
+    }
+}
+
+/// A running dev server with its own plugin directory.
+pub struct DevServer {
+    child: Option<Child>,
+    pub addr: String,
+    pub dir: tempfile::TempDir,
+    pub plugin_path: PathBuf,
+    agent: ureq::Agent,
+}
+
+impl DevServer {
+    /// Starts a dev server and waits (bounded) until it answers.
+    pub fn start() -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("crypto-it-")
+            .tempdir()
+            .expect("tempdir");
+        let plugins = dir.path().join("plugins");
+        std::fs::create_dir(&plugins).expect("plugins dir");
+        let plugin_path = plugins.join(PLUGIN_NAME);
+        std::fs::copy(plugin_binary(), &plugin_path).expect("copy plugin");
+        let config = dir.path().join("config.hcl");
+        std::fs::write(
+            &config,
+            format!("plugin_directory = \"{}\"\n", plugins.display()),
+        )
+        .expect("config");
+        let port = free_port();
+        let addr = format!("http://127.0.0.1:{port}");
+        let log = std::fs::File::create(dir.path().join("server.log")).expect("log");
+        let child = Command::new(server_binary())
+            .args([
+                "server",
+                "-dev",
+                &format!("-dev-root-token-id={ROOT_TOKEN}"),
+                &format!("-dev-listen-address=127.0.0.1:{port}"),
+                "-dev-no-store-token",
+                &format!("-config={}", config.display()),
+            ])
+            .env("HOME", dir.path())
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("start server");
+        let agent = ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs(60))
+            .build();
+        let server = Self {
+            child: Some(child),
+            addr,
+            dir,
+            plugin_path,
+            agent,
+        };
+        let up = wait_until(Duration::from_secs(30), || server.healthy().then_some(()));
+        assert!(up.is_some(), "server did not come up:\n{}", server.log());
+        server
+    }
+
+    /// A server with the plugin registered (SHA256 + version) and mounted at `crypto/`.
+    pub fn with_plugin() -> Self {
+        let s = Self::start();
+        s.register().expect_status(204);
+        s.enable("crypto").expect_status(204);
+        s
+    }
+
+    /// True when `sys/health` answers 200 (false while the server starts).
+    pub fn healthy(&self) -> bool {
+        self.agent
+            .get(&format!("{}/v1/sys/health", self.addr))
+            .call()
+            .map(|r| r.status() == 200)
+            .unwrap_or(false)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(Child::id).unwrap_or(0)
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+    }
+
+    /// Registers the plugin with its SHA256 and the version it reports.
+    pub fn register(&self) -> Reply {
+        self.write(
+            &format!("sys/plugins/catalog/secret/{PLUGIN_NAME}"),
+            json!({
+                "sha256": sha256_file(&self.plugin_path),
+                "command": PLUGIN_NAME,
+                "version": plugin_version(),
+            }),
+        )
+    }
+
+    pub fn enable(&self, path: &str) -> Reply {
+        self.write(
+            &format!("sys/mounts/{path}"),
+            json!({"type": PLUGIN_NAME, "plugin_version": plugin_version()}),
+        )
+    }
+
+    pub fn disable(&self, path: &str) -> Reply {
+        self.delete(&format!("sys/mounts/{path}"))
+    }
+
+    fn request(&self, method: &str, path: &str, body: Option<Value>) -> Reply {
+        let url = format!("{}/v1/{}", self.addr, path);
+        let req = self
+            .agent
+            .request(method, &url)
+            .set("X-Vault-Token", ROOT_TOKEN);
+        let result = match body {
+            Some(b) => req.send_json(b),
+            None => req.call(),
+        };
+        let resp = match result {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{method} {path}: transport error: {e}"),
+        };
+        let status = resp.status();
+        let mut text = String::new();
+        resp.into_reader()
+            .take(64 * 1024 * 1024)
+            .read_to_string(&mut text)
+            .expect("read body");
+        let body = if text.trim().is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Reply { status, body }
+    }
+
+    pub fn get(&self, path: &str) -> Reply {
+        self.request("GET", path, None)
+    }
+
+    pub fn list(&self, path: &str) -> Reply {
+        self.request("LIST", path, None)
+    }
+
+    pub fn write(&self, path: &str, body: Value) -> Reply {
+        self.request("POST", path, Some(body))
+    }
+
+    pub fn delete(&self, path: &str) -> Reply {
+        self.request("DELETE", path, None)
+    }
+
+    /// Runs the server binary as a CLI against this server.
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        Command::new(server_binary())
+            .args(args)
+            .env("VAULT_ADDR", &self.addr)
+            .env("VAULT_TOKEN", ROOT_TOKEN)
+            .env("BAO_ADDR", &self.addr)
+            .env("BAO_TOKEN", ROOT_TOKEN)
+            .env("HOME", self.dir.path())
+            .stdin(Stdio::null())
+            .output()
+            .expect("run cli")
+    }
+
+    /// PIDs of live plugin processes started from this server's plugin
+    /// directory (found through /proc, so only ours are ever touched).
+    pub fn plugin_pids(&self) -> Vec<i32> {
+        plugin_pids_for(&self.plugin_path)
+    }
+
+    /// Sends SIGTERM to the server and waits (bounded) for it to exit.
+    pub fn terminate(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+            let exited = wait_until(Duration::from_secs(20), || child.try_wait().ok().flatten());
+            if exited.is_none() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+    }
+}
+
+impl Drop for DevServer {
+    fn drop(&mut self) {
+        self.terminate();
+        // A server stopped by SIGTERM stops its plugins; anything left is
+        // ours alone (matched by executable path) and is killed by PID.
+        for pid in self.plugin_pids() {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+    }
+}
+
+/// Live processes whose executable is `exe`.
+pub fn plugin_pids_for(exe: &Path) -> Vec<i32> {
+    let mut pids = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return pids;
+    };
+    for e in entries.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+            continue;
+        };
+        if let Ok(target) = std::fs::read_link(e.path().join("exe")) {
+            // A replaced binary shows as "<path> (deleted)".
+            let t = target.to_string_lossy();
+            let t = t.trim_end_matches(" (deleted)");
+            if Path::new(t) == exe && !is_zombie(pid) {
+                pids.push(pid);
+            }
+        }
+    }
+    pids
+}
+
+fn is_zombie(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            s.rsplit_once(')')
+                .map(|(_, rest)| rest.trim_start().starts_with('Z'))
+        })
+        .unwrap_or(false)
+}

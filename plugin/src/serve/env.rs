@@ -16,6 +16,9 @@ pub struct PluginEnv {
     pub socket_group: Option<String>,
     /// `PLUGIN_MULTIPLEX_GRPC` was set (the host asks about yamux brokering).
     pub multiplex_grpc_requested: bool,
+    /// Exit if no host connects within this time (`CRYPTO_PLUGIN_CONNECT_TIMEOUT`
+    /// seconds, 1–600; default 60).
+    pub connect_timeout: std::time::Duration,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -81,6 +84,11 @@ impl PluginEnv {
             socket_dir: non_empty("PLUGIN_UNIX_SOCKET_DIR").map(PathBuf::from),
             socket_group: non_empty("PLUGIN_UNIX_SOCKET_GROUP"),
             multiplex_grpc_requested: non_empty("PLUGIN_MULTIPLEX_GRPC").is_some(),
+            connect_timeout: non_empty("CRYPTO_PLUGIN_CONNECT_TIMEOUT")
+                .and_then(|v| v.parse::<u64>().ok())
+                .filter(|s| (1..=600).contains(s))
+                .map(std::time::Duration::from_secs)
+                .unwrap_or(super::CONNECT_TIMEOUT),
         })
     }
 }
@@ -97,10 +105,9 @@ mod tests {
     }
 
     fn a_cert_pem() -> String {
-        let id = crate::serve::tls::Identity::generate().expect("cert");
-        use base64::Engine as _;
-        let b64 = base64::engine::general_purpose::STANDARD.encode(id.cert.as_ref());
-        format!("-----BEGIN CERTIFICATE-----\n{b64}\n-----END CERTIFICATE-----\n")
+        crate::serve::tls::Identity::generate()
+            .expect("cert")
+            .cert_pem()
     }
 
     #[test]

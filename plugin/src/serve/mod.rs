@@ -24,6 +24,11 @@ use tokio_stream::wrappers::ReceiverStream;
 pub use broker::{Broker, BrokerError, dial};
 pub use conn::ConnId;
 pub use env::{EnvError, PluginEnv};
+
+/// The magic cookie value the host sets in `VAULT_BACKEND_PLUGIN`.
+pub fn env_cookie() -> &'static str {
+    env::MAGIC_COOKIE_VALUE
+}
 pub use services::plugin_version;
 
 use crate::pb;
@@ -73,6 +78,9 @@ impl Shutdown {
 
 /// Runs the plugin: the whole life of the process. `main` only calls this.
 pub fn run() -> ExitCode {
+    // Read first: if the host dies before our parent-death signal is armed,
+    // the watchdog still sees the parent change.
+    let parent = nix::unistd::getppid();
     crate::hclog::init(crate::hclog::level_from_env());
     install_panic_hook();
     let env = match PluginEnv::from_vars(std::env::vars()) {
@@ -96,7 +104,7 @@ pub fn run() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let code = runtime.block_on(serve(env));
+    let code = runtime.block_on(serve(env, parent));
     // Blocked handlers must not keep the process alive once we decided to exit.
     runtime.shutdown_timeout(Duration::from_millis(200));
     code
@@ -125,7 +133,7 @@ fn install_panic_hook() {
     }));
 }
 
-async fn serve(env: PluginEnv) -> ExitCode {
+async fn serve(env: PluginEnv, parent: nix::unistd::Pid) -> ExitCode {
     let identity = match tls::Identity::generate() {
         Ok(id) => id,
         Err(e) => {
@@ -174,6 +182,16 @@ async fn serve(env: PluginEnv) -> ExitCode {
             .await
     });
 
+    // Signal handlers before the handshake: from then on the host (and a
+    // Ctrl-C in its terminal) may signal us.
+    let signals = match Signals::install() {
+        Ok(s) => s,
+        Err(e) => {
+            log::error!("cannot install signal handlers: {e}");
+            return ExitCode::from(1);
+        }
+    };
+
     // Listening already: now, and only now, tell the host where we are.
     let line = handshake_line(&socket.path, &identity.cert, env.multiplex_grpc_requested);
     {
@@ -185,7 +203,13 @@ async fn serve(env: PluginEnv) -> ExitCode {
     }
     log::info!(version = plugin_version().as_str(); "plugin started");
 
-    tokio::spawn(watchdogs(connected, shutdown.clone()));
+    tokio::spawn(watchdogs(
+        signals,
+        parent,
+        connected,
+        env.connect_timeout,
+        shutdown.clone(),
+    ));
     shutdown.wait().await;
     if tokio::time::timeout(SHUTDOWN_GRACE, server_task)
         .await
@@ -294,20 +318,33 @@ async fn accept_loop(
 /// our parent-death signal), the parent gone, or no host ever connecting.
 /// SIGINT is ignored, like go-plugin does: Ctrl-C in the server's terminal
 /// reaches the whole process group and the host shuts us down itself.
-async fn watchdogs(connected: Arc<AtomicBool>, shutdown: Shutdown) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let parent = nix::unistd::getppid();
+struct Signals {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            int: signal(SignalKind::interrupt())?,
+            term: signal(SignalKind::terminate())?,
+        })
+    }
+}
+
+async fn watchdogs(
+    signals: Signals,
+    parent: nix::unistd::Pid,
+    connected: Arc<AtomicBool>,
+    connect_timeout: Duration,
+    shutdown: Shutdown,
+) {
+    let Signals {
+        int: mut sigint,
+        term: mut sigterm,
+    } = signals;
     let started = tokio::time::Instant::now();
-    let (mut sigint, mut sigterm) = match (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-    ) {
-        (Ok(i), Ok(t)) => (i, t),
-        _ => {
-            log::warn!("cannot install signal handlers");
-            return;
-        }
-    };
     let mut tick = tokio::time::interval(Duration::from_millis(500));
     loop {
         tokio::select! {
@@ -321,8 +358,8 @@ async fn watchdogs(connected: Arc<AtomicBool>, shutdown: Shutdown) {
                     log::warn!("the host process is gone, exiting");
                     break;
                 }
-                if !connected.load(Ordering::SeqCst) && started.elapsed() > CONNECT_TIMEOUT {
-                    log::warn!("no host connected within {}s, exiting", CONNECT_TIMEOUT.as_secs());
+                if !connected.load(Ordering::SeqCst) && started.elapsed() > connect_timeout {
+                    log::warn!("no host connected within {}s, exiting", connect_timeout.as_secs());
                     break;
                 }
             }

@@ -61,6 +61,21 @@ impl std::fmt::Debug for Identity {
 }
 
 impl Identity {
+    /// The certificate as PEM (what a host puts in `PLUGIN_CLIENT_CERT`).
+    pub fn cert_pem(&self) -> String {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(self.cert.as_ref());
+        let lines: Vec<&str> = b64
+            .as_bytes()
+            .chunks(64)
+            .map(|c| std::str::from_utf8(c).unwrap_or_default())
+            .collect();
+        format!(
+            "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+            lines.join("\n")
+        )
+    }
+
     /// A P-256 self-signed certificate shaped like go-plugin's own: SAN
     /// `localhost`, `CA:TRUE` (the host uses it as the root that verifies
     /// it), and both serverAuth and clientAuth, because we present the same
@@ -95,7 +110,8 @@ impl Identity {
         })
     }
 
-    fn key_der(&self) -> PrivateKeyDer<'static> {
+    /// Our private key (DER). Only the TLS configs and tests use it.
+    pub fn key_der(&self) -> PrivateKeyDer<'static> {
         PrivateKeyDer::Pkcs8(self.key.clone_key())
     }
 }

@@ -1,0 +1,3 @@
+//! One file per API area of `crypto/` (see `shared/docs/api.md`).
+
+pub mod wallets;

@@ -1,0 +1,277 @@
+//! [`Store`]: the engine's view of host storage.
+
+use std::sync::Arc;
+
+use crate::logical::{LogicalError, Storage, StorageValue};
+
+use super::cache::Cache;
+use super::entry::{self, Decoded, Versioned};
+use super::keys;
+use super::locks::{LockMap, NameGuard};
+
+/// How many decoded wallets are kept in memory.
+pub const DEFAULT_CACHE_CAPACITY: usize = 512;
+
+/// Locks, the wallet cache and typed access to every storage key.
+pub struct Store<W> {
+    locks: LockMap,
+    wallets: Cache<W>,
+}
+
+impl<W> Default for Store<W> {
+    fn default() -> Self {
+        Self::new(DEFAULT_CACHE_CAPACITY)
+    }
+}
+
+impl<W> Store<W> {
+    pub fn new(cache_capacity: usize) -> Self {
+        Self {
+            locks: LockMap::new(),
+            wallets: Cache::new(cache_capacity),
+        }
+    }
+
+    /// Takes the lock of one wallet. Writers require the guard.
+    pub async fn lock(&self, name: &str) -> NameGuard {
+        self.locks.lock(name).await
+    }
+
+    /// A storage key changed on another node: drop what we cached for it.
+    pub fn invalidate(&self, key: &str) {
+        if let Some(name) = keys::wallet_name_of(key) {
+            self.wallets.remove(name);
+        }
+    }
+
+    /// Forgets every cached wallet (cleanup).
+    pub fn clear(&self) {
+        self.wallets.clear();
+    }
+
+    pub fn cached_wallets(&self) -> usize {
+        self.wallets.len()
+    }
+
+    pub fn live_locks(&self) -> usize {
+        self.locks.live()
+    }
+}
+
+/// A wallet as stored: the entry type `E` decodes into the cached form `W`.
+pub trait WalletCodec: Sized + Send + Sync + 'static {
+    type Entry: Versioned + Send + 'static;
+    fn decode(entry: Self::Entry) -> Result<Self, LogicalError>;
+    fn encode(&self) -> Result<Self::Entry, LogicalError>;
+}
+
+impl<W: WalletCodec> Store<W> {
+    /// Names of every wallet, sorted.
+    pub async fn list_wallets(&self, storage: &dyn Storage) -> Result<Vec<String>, LogicalError> {
+        let mut names: Vec<String> = storage
+            .list(keys::WALLET_PREFIX)
+            .await?
+            .into_iter()
+            .filter(|k| !k.ends_with('/'))
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    /// Whether a wallet exists (reads storage; the cache may be cold).
+    pub async fn wallet_exists(
+        &self,
+        storage: &dyn Storage,
+        name: &str,
+    ) -> Result<bool, LogicalError> {
+        if self.wallets.get(name).is_some() {
+            return Ok(true);
+        }
+        Ok(storage.get(&keys::wallet(name)).await?.is_some())
+    }
+
+    /// The decoded wallet, from the cache or storage.
+    pub async fn wallet(
+        &self,
+        storage: &dyn Storage,
+        name: &str,
+    ) -> Result<Option<Arc<W>>, LogicalError> {
+        if let Some(w) = self.wallets.get(name) {
+            return Ok(Some(w));
+        }
+        let seen = self.wallets.generation();
+        let Some(bytes) = storage.get(&keys::wallet(name)).await? else {
+            return Ok(None);
+        };
+        // An upgraded entry stays upgraded in memory only; the next write
+        // under the wallet's lock stores the current version.
+        let wallet = Arc::new(decode_wallet::<W>(bytes).await?);
+        self.wallets.insert_loaded(name, Arc::clone(&wallet), seen);
+        Ok(Some(wallet))
+    }
+
+    /// Reads a wallet for a write: bypasses the cache so that the entry
+    /// under the lock is the stored one.
+    pub async fn wallet_for_update(
+        &self,
+        guard: &NameGuard,
+        storage: &dyn Storage,
+    ) -> Result<Option<W>, LogicalError> {
+        let Some(bytes) = storage.get(&keys::wallet(guard.name())).await? else {
+            return Ok(None);
+        };
+        decode_wallet::<W>(bytes).await.map(Some)
+    }
+
+    /// Writes a wallet (under its lock) and caches the decoded form.
+    pub async fn put_wallet(
+        &self,
+        guard: &NameGuard,
+        storage: &dyn Storage,
+        wallet: W,
+    ) -> Result<Arc<W>, LogicalError> {
+        let entry = wallet.encode()?;
+        let bytes = entry::encode(&entry)?;
+        drop(entry);
+        storage.put(&keys::wallet(guard.name()), bytes).await?;
+        let wallet = Arc::new(wallet);
+        self.wallets
+            .insert_written(guard.name(), Arc::clone(&wallet));
+        Ok(wallet)
+    }
+
+    /// Deletes a wallet with its policies and counters. Children go first:
+    /// if a delete fails half-way, the wallet still exists and the delete can
+    /// be retried, and a new wallet of the same name never inherits them.
+    pub async fn delete_wallet(
+        &self,
+        guard: &NameGuard,
+        storage: &dyn Storage,
+    ) -> Result<(), LogicalError> {
+        let name = guard.name();
+        delete_tree(storage, &keys::policies(name)).await?;
+        delete_tree(storage, &keys::counters(name)).await?;
+        // Drop the cached copy before and after: a reader that raced with us
+        // cannot re-insert (the generation moved).
+        self.wallets.remove(name);
+        storage.delete(&keys::wallet(name)).await?;
+        self.wallets.remove(name);
+        Ok(())
+    }
+}
+
+impl<W> Store<W> {
+    /// The chains that have a policy for this wallet, sorted.
+    pub async fn policy_chains(
+        &self,
+        storage: &dyn Storage,
+        name: &str,
+    ) -> Result<Vec<String>, LogicalError> {
+        let mut chains: Vec<String> = storage
+            .list(&keys::policies(name))
+            .await?
+            .into_iter()
+            .filter(|k| !k.ends_with('/'))
+            .collect();
+        chains.sort();
+        Ok(chains)
+    }
+
+    pub async fn policy<P: Versioned>(
+        &self,
+        storage: &dyn Storage,
+        name: &str,
+        chain: &str,
+    ) -> Result<Option<P>, LogicalError> {
+        get_entry(storage, &keys::policy(name, chain)).await
+    }
+
+    pub async fn put_policy<P: Versioned>(
+        &self,
+        guard: &NameGuard,
+        storage: &dyn Storage,
+        chain: &str,
+        policy: &P,
+    ) -> Result<(), LogicalError> {
+        put_entry(storage, &keys::policy(guard.name(), chain), policy).await
+    }
+
+    pub async fn delete_policy(
+        &self,
+        guard: &NameGuard,
+        storage: &dyn Storage,
+        chain: &str,
+    ) -> Result<(), LogicalError> {
+        Ok(storage.delete(&keys::policy(guard.name(), chain)).await?)
+    }
+
+    /// A counter, read under the wallet's lock (counters are read-modify-write).
+    pub async fn counter<C: Versioned>(
+        &self,
+        guard: &NameGuard,
+        storage: &dyn Storage,
+        chain: &str,
+        scope: &str,
+    ) -> Result<Option<C>, LogicalError> {
+        get_entry(storage, &keys::counter(guard.name(), chain, scope)).await
+    }
+
+    pub async fn put_counter<C: Versioned>(
+        &self,
+        guard: &NameGuard,
+        storage: &dyn Storage,
+        chain: &str,
+        scope: &str,
+        counter: &C,
+    ) -> Result<(), LogicalError> {
+        put_entry(storage, &keys::counter(guard.name(), chain, scope), counter).await
+    }
+}
+
+/// Decodes a wallet entry off the async workers: an HD wallet's decoding
+/// derives its seed (BIP39: 2048 rounds of PBKDF2-HMAC-SHA512).
+async fn decode_wallet<W: WalletCodec>(bytes: StorageValue) -> Result<W, LogicalError>
+where
+    W::Entry: Send + 'static,
+{
+    tokio::task::spawn_blocking(move || {
+        let Decoded { value, .. } = entry::decode::<W::Entry>(&bytes)?;
+        W::decode(value)
+    })
+    .await
+    .map_err(|e| LogicalError::Internal(format!("wallet decoding task failed: {e}")))?
+}
+
+async fn get_entry<T: Versioned>(
+    storage: &dyn Storage,
+    key: &str,
+) -> Result<Option<T>, LogicalError> {
+    match storage.get(key).await? {
+        Some(bytes) => Ok(Some(entry::decode::<T>(&bytes)?.value)),
+        None => Ok(None),
+    }
+}
+
+async fn put_entry<T: Versioned>(
+    storage: &dyn Storage,
+    key: &str,
+    value: &T,
+) -> Result<(), LogicalError> {
+    Ok(storage.put(key, entry::encode(value)?).await?)
+}
+
+/// Deletes every key under `prefix`, depth first.
+async fn delete_tree(storage: &dyn Storage, prefix: &str) -> Result<(), LogicalError> {
+    let mut pending = vec![prefix.to_string()];
+    while let Some(folder) = pending.pop() {
+        for child in storage.list(&folder).await? {
+            let key = format!("{folder}{child}");
+            if child.ends_with('/') {
+                pending.push(key);
+            } else {
+                storage.delete(&key).await?;
+            }
+        }
+    }
+    Ok(())
+}
