@@ -131,9 +131,13 @@ SOURCE_DATE_EPOCH=$(git log -1 --format=%ct 2>/dev/null || echo 0)
 export SOURCE_DATE_EPOCH
 CARGO_HOME_DIR=${CARGO_HOME:-$HOME/.cargo}
 RUSTUP_HOME_DIR=${RUSTUP_HOME:-$HOME/.rustup}
+# The same string for both builds of --check-repro (RUSTFLAGS can feed cargo's metadata
+# hashes, so they must not differ): each target dir, the checkout and the toolchains map to
+# fixed names.
 remap_flags() {
-	# $1: the target dir of this build (its path shows up in build-script outputs).
-	printf '%s' "--remap-path-prefix=$1=/target --remap-path-prefix=$ROOT=/build --remap-path-prefix=$CARGO_HOME_DIR=/cargo --remap-path-prefix=$RUSTUP_HOME_DIR=/rustup --remap-path-prefix=/usr/src/rustc-=/rustc- -C link-arg=-Wl,--build-id=sha1"
+	# rustc applies the last matching prefix: the target dirs (inside the checkout by default)
+	# come after the checkout.
+	printf '%s' "--remap-path-prefix=$CARGO_HOME_DIR=/cargo --remap-path-prefix=$RUSTUP_HOME_DIR=/rustup --remap-path-prefix=$ROOT=/build --remap-path-prefix=$TARGET_BASE/a=/target --remap-path-prefix=$TARGET_BASE/b=/target"
 }
 
 # How to build for musl: sets MUSL_MODE to installed | build-std | none (and MUSL_WHY).
@@ -196,7 +200,7 @@ unwind_dir() {
 # build TRIPLE TARGET_DIR -> prints the path of the built binary
 build_one() {
 	local triple=$1 tdir=$2 flags
-	flags=$(remap_flags "$tdir")
+	flags=$(remap_flags)
 	case "$triple" in
 	"$GNU_TRIPLE")
 		say "building $triple into $tdir ($BUILDER)"
@@ -223,7 +227,7 @@ build_one() {
 			;;
 		build-std)
 			say "building $triple into $tdir (-Zbuild-std with $("$MUSL_RUSTC" --version), musl-gcc)"
-			unwind_dir "$tdir/musl-unwind"
+			unwind_dir "$TARGET_BASE/musl-unwind"
 			# RUSTC_BOOTSTRAP: -Zbuild-std on a stable toolchain whose rust-src matches it.
 			# The link is done by musl-gcc (musl's crt and libc.a), not by rust-lld's
 			# self-contained objects that only the rustup musl std ships; musl-gcc's specs do
@@ -232,7 +236,7 @@ build_one() {
 			RUSTC_BOOTSTRAP=1 RUSTC="$MUSL_RUSTC" CARGO_TARGET_DIR="$tdir" \
 				CC_x86_64_unknown_linux_musl=musl-gcc \
 				CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_LINKER=musl-gcc \
-				RUSTFLAGS="$flags -C target-feature=+crt-static -C relocation-model=static -C link-self-contained=no -L native=$tdir/musl-unwind" \
+				RUSTFLAGS="$flags -C target-feature=+crt-static -C relocation-model=static -C link-self-contained=no -L native=$TARGET_BASE/musl-unwind" \
 				"$MUSL_CARGO" build --locked --release -p vault-plugin-crypto \
 				--target "$triple" -Zbuild-std=std,panic_unwind >&2
 			;;
