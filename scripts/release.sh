@@ -17,6 +17,7 @@
 # x86_64-unknown-linux-gnu x86_64-unknown-linux-musl`, then run with RELEASE_BUILDER=zigbuild.
 # The same SHA256SUMS file is written; see sdk/README.md "Releases".
 set -euo pipefail
+shopt -s inherit_errexit
 
 usage() {
 	cat >&2 <<'EOF'
