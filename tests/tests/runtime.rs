@@ -187,6 +187,13 @@ fn after_kill_9_of_the_plugin_the_next_request_still_succeeds() {
         nix::sys::signal::Signal::SIGKILL,
     )
     .expect("kill plugin");
+    // A request sent before the host has noticed the exit fails at the
+    // host's gRPC dial (OpenBao 2.7.2 retries only after it has seen the
+    // process end), so wait until the host has reaped the process.
+    let reaped = wait_until(Duration::from_secs(15), || {
+        (!std::path::Path::new(&format!("/proc/{pid}")).exists()).then_some(())
+    });
+    assert!(reaped.is_some(), "the host did not reap the killed plugin");
     let read = s.get("crypto/wallets/k");
     read.expect_status(200);
     assert_eq!(read.data()["fingerprint"], fp);
