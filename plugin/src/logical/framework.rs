@@ -184,6 +184,7 @@ fn path_help_text<S>(request_path: &str, path: &Path<S>) -> String {
                 FieldType::Bool => "bool",
                 FieldType::StringList => "list of strings",
                 FieldType::Map => "map",
+                FieldType::ObjectList => "list of maps",
             };
             out.push_str(&format!("\n    {} ({ty})\n\n", f.name));
             for line in wrap(f.description, 66) {
