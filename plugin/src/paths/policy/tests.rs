@@ -347,7 +347,7 @@ async fn deleting_the_wallet_removes_its_policies_and_counters() {
     .await;
     let state = t.backend.state();
     crate::policy::enforce(
-        &state,
+        state,
         t.storage.as_ref(),
         "w",
         &crate::policy::Intent::EthereumTransaction {
