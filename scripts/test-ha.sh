@@ -21,8 +21,7 @@
 #
 # usage: scripts/test-ha.sh [SCENARIO...]       (default: all; 1 always runs first, 7 last)
 # env:   PLUGIN_BIN, PLUGIN_VERSION (v0.1.0), PLUGIN_BIN2, PLUGIN_VERSION2
-#        HA_TEST_PLUGIN_PARTIAL=1 accepts a build without the addresses/signing paths (wallet
-#        CRUD only): the wallet's fingerprint and updates then stand in for address and signing
+#
 #        VAULT_BIN (else .tools/bin/bao, bao, vault; else scripts/install-bao.sh installs one)
 #        HA_TEST_IPS ("127.0.0.1 127.0.0.2 127.0.0.3"), HA_TEST_UNSEALER_IP (127.0.0.10),
 #        HA_TEST_SPARE_IP (127.0.0.4)
@@ -335,47 +334,25 @@ standin_sign_verify() {
 
 # --- scenario 2: plugin registration and use through every node ------------------------------
 #
-# The wallet's identity is its ethereum address, and "signing" is ethereum/sign-message. A build
-# that serves only wallet CRUD so far (no addresses/signing paths) is accepted only with
-# HA_TEST_PLUGIN_PARTIAL=1: then the identity is the wallet's BIP32 fingerprint and "signing" is an
-# update of the wallet (a write, forwarded to the active node when sent to a standby).
-
-plugin_full() { [[ "$(cat "$WORK/plugin.caps" 2>/dev/null)" == full ]]; }
+# The wallet's identity is its ethereum address. Signing through a standby is a real forwarded
+# write: the wallet has a daily-limit policy, so every signature first records the amount in
+# storage, which only the active node can do (the standby's plugin gets "cannot write to
+# readonly storage" and the host forwards the request).
 
 # wallet_id URL — the wallet's identity as served by that node
 wallet_id() {
-    if plugin_full; then
-        bcli "$1" read -format=json "crypto/wallets/$WALLET/addresses/ethereum" | jq -r '.data.address'
-    else
-        bcli "$1" read -format=json "crypto/wallets/$WALLET" | jq -r '.data.fingerprint'
-    fi
+    bcli "$1" read -format=json "crypto/wallets/$WALLET/addresses/ethereum" | jq -r '.data.address'
 }
 
 wallet_id_is() {
     [[ "$(wallet_id "$1" 2>/dev/null)" == "$2" ]]
 }
 
-# wallet_use URL — sign through that node (partial build: update the wallet); print the identity
+# wallet_use URL — sign an EIP-1559 transaction through that node; print the signer
 wallet_use() {
-    if plugin_full; then
-        bcli "$1" write -format=json "crypto/wallets/$WALLET/ethereum/sign-message" message="ha test $(now_ms)" \
-            | jq -r '.data.address'
-    else
-        bcli "$1" write -format=json "crypto/wallets/$WALLET" allow_raw_signing=false | jq -r '.data.fingerprint'
-    fi
-}
-
-_detect_plugin_caps() {
-    local out
-    if out="$(bcli "$1" read -format=json "crypto/wallets/$WALLET/addresses/ethereum" 2>&1)"; then
-        printf 'full\n' >"$WORK/plugin.caps"
-    elif grep -qiE 'unsupported path|404|no value found' <<<"$out" && [[ "${HA_TEST_PLUGIN_PARTIAL:-0}" == 1 ]]; then
-        printf 'crud\n' >"$WORK/plugin.caps"
-        say "    NOTE: this build has no addresses/signing paths; HA_TEST_PLUGIN_PARTIAL=1: using the wallet's fingerprint and updates instead"
-    else
-        say "$out"
-        fail "crypto/wallets/$WALLET/addresses/ethereum does not answer (a build without it needs HA_TEST_PLUGIN_PARTIAL=1)"
-    fi
+    bcli "$1" write -format=json "crypto/wallets/$WALLET/ethereum/sign-transaction" \
+        chain_id=1 nonce=0 gas_limit=21000 to=0x000000000000000000000000000000000000dEaD value=1 \
+        max_fee_per_gas=2000000000 max_priority_fee_per_gas=1000000000 | jq -r '.data.from'
 }
 
 scenario_2() {
@@ -392,7 +369,8 @@ scenario_2() {
     done
     bcli "$(url_of node1)" write -format=json "crypto/wallets/$WALLET" words=12 >/dev/null \
         || fail "creating the wallet through node1 failed"
-    _detect_plugin_caps "$(url_of node1)"
+    bcli "$(url_of node1)" write "crypto/wallets/$WALLET/policy/ethereum" max_value_per_day=1000000 >/dev/null \
+        || fail "writing the wallet's policy through node1 failed"
     id="$(wallet_id "$(url_of node1)")"
     [[ -n "$id" && "$id" != null ]] || fail "no wallet identity from node1"
     for n in node2 node3; do
@@ -408,7 +386,7 @@ scenario_2() {
     a="$(wallet_use "$(url_of "$standby")")" || fail "signing through standby $standby failed"
     [[ "$a" == "$id" ]] || fail "signing through standby $standby gave $a, want $id"
     printf '%s\n' "$id" >"$WORK/wallet.id"
-    say "    wallet $WALLET: $id on all nodes; used through standby $standby ($(<"$WORK/plugin.caps") build)"
+    say "    wallet $WALLET: $id on all nodes; signed through standby $standby (counter write forwarded)"
 }
 
 # --- scenario 3: leader SIGKILL ----------------------------------------------------------------
@@ -584,14 +562,13 @@ _loadgen() {
 }
 
 _load_request() {
-    # full build: sign; partial build: alternately read the wallet and update it (a write that a
-    # standby forwards)
-    if plugin_full; then
-        api POST "$1" "crypto/wallets/$WALLET/ethereum/sign-message" '{"message":"load"}'
-    elif (($2 % 2)); then
-        api POST "$1" "crypto/wallets/$WALLET" '{"allow_raw_signing":false}'
+    # alternately sign a message (served by any node) and a transaction (its counter write is
+    # forwarded to the active node by a standby)
+    if (($2 % 2)); then
+        api POST "$1" "crypto/wallets/$WALLET/ethereum/sign-transaction" \
+            '{"chain_id":1,"nonce":0,"gas_limit":21000,"to":"0x000000000000000000000000000000000000dEaD","value":"1","gas_price":"1"}'
     else
-        api GET "$1" "crypto/wallets/$WALLET"
+        api POST "$1" "crypto/wallets/$WALLET/ethereum/sign-message" '{"message":"load"}'
     fi
 }
 
