@@ -92,17 +92,25 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("runtime")
 }
 
-/// Dials the plugin like the host does and asks the health service.
-async fn health_check(socket: &std::path::Path, cfg: rustls::ClientConfig) -> Result<i32, String> {
+/// Dials the plugin's socket the way the host does.
+async fn dial_plugin(
+    socket: &std::path::Path,
+    cfg: rustls::ClientConfig,
+) -> Result<tonic::transport::Channel, String> {
     let info = ConnInfo {
         service_id: 0,
         network: "unix".into(),
         address: socket.display().to_string(),
         knock: None,
     };
-    let channel = serve::dial(&info, Arc::new(cfg))
+    serve::dial(&info, Arc::new(cfg))
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())
+}
+
+/// Dials the plugin like the host does and asks the health service.
+async fn health_check(socket: &std::path::Path, cfg: rustls::ClientConfig) -> Result<i32, String> {
+    let channel = dial_plugin(socket, cfg).await?;
     let mut client = tonic_health::pb::health_client::HealthClient::new(channel);
     let reply = tokio::time::timeout(
         Duration::from_secs(10),
