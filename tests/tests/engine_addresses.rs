@@ -33,7 +33,7 @@ fn btc_address(kind: &str, path: &str, network: Network) -> String {
     match kind {
         "p2wpkh" => bitcoin::Address::p2wpkh(&cpk, KnownHrp::from(network)).to_string(),
         "p2sh-p2wpkh" => bitcoin::Address::p2shwpkh(&cpk, network).to_string(),
-        "p2pkh" => bitcoin::Address::p2pkh(cpk, network).to_string(),
+        "p2pkh" => bitcoin::Address::p2pkh(cpk.pubkey_hash(), network).to_string(),
         "p2tr" => bitcoin::Address::p2tr(
             &secp,
             pk.x_only_public_key().0,

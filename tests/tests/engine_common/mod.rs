@@ -640,7 +640,7 @@ pub fn verify_input(tx: &Transaction, idx: usize, prevouts: &[TxOut], kind: &str
             secp.verify_schnorr(
                 &sig,
                 &bitcoin::secp256k1::Message::from_digest(h.to_byte_array()),
-                &tweaked.to_inner(),
+                &tweaked.to_x_only_public_key(),
             )
             .unwrap_or_else(|e| panic!("input {idx}: the BIP-340 signature does not verify: {e}"));
         }
