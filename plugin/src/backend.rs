@@ -25,7 +25,20 @@ pub fn paths() -> Vec<Path<Crypto>> {
     // overlap today (segment counts differ), but a more specific pattern
     // such as `wallets/{name}/export` must stay ahead of any future catch-all
     // under `wallets/{name}/...`.
-    vec![paths::wallets::list_path(), paths::wallets::wallet_path()]
+    vec![
+        paths::wallets::list_path(),
+        paths::wallets::wallet_path(),
+        paths::export::export_path(),
+        paths::xpub::xpub_path(),
+        paths::addresses::addresses_path(),
+        paths::ethereum::sign_transaction_path(),
+        paths::ethereum::sign_message_path(),
+        paths::ethereum::sign_typed_data_path(),
+        paths::bitcoin::sign_psbt_path(),
+        paths::solana::sign_message_path(),
+        paths::solana::sign_transaction_path(),
+        paths::sign_hash::sign_hash_path(),
+    ]
 }
 
 /// What the host treats specially for this mount.

@@ -274,3 +274,114 @@ impl PbBackend for BackendBridge {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logical::memory::MemoryStorage;
+    use crate::logical::{
+        ExistenceCheck, Request as LRequest, Response as LResponse, SpecialPaths,
+    };
+    use crate::pb::vault::{HandleRequestArgs, Request as PbRequest};
+
+    /// A backend whose handler panics on one path.
+    struct Panicky;
+
+    #[async_trait::async_trait]
+    impl Backend for Panicky {
+        async fn handle_request(&self, req: LRequest) -> Result<Option<LResponse>, LogicalError> {
+            if req.path == "boom" {
+                panic!("handler bug");
+            }
+            Ok(Some(LResponse::default()))
+        }
+        async fn existence_check(&self, _req: LRequest) -> Result<ExistenceCheck, LogicalError> {
+            Ok(ExistenceCheck {
+                check_found: false,
+                exists: false,
+            })
+        }
+        fn special_paths(&self) -> SpecialPaths {
+            SpecialPaths::default()
+        }
+        async fn initialize(&self, _s: Arc<dyn Storage>) -> Result<(), LogicalError> {
+            Ok(())
+        }
+        async fn invalidate(&self, _key: &str) {}
+        async fn cleanup(&self) {}
+    }
+
+    fn bridge() -> BackendBridge {
+        let identity = crate::serve::tls::Identity::generate().expect("identity");
+        let tls = crate::serve::tls::client_config(&identity, identity.cert.clone())
+            .expect("client config");
+        let b = BackendBridge::new(
+            Arc::new(Broker::new(crate::serve::Shutdown::default())),
+            Arc::new(tls),
+        );
+        b.instances.write().insert(
+            String::new(),
+            Arc::new(Instance {
+                backend: Arc::new(Panicky),
+                storage: Arc::new(MemoryStorage::default()),
+            }),
+        );
+        b
+    }
+
+    fn args(op: &str, path: &str) -> Request<HandleRequestArgs> {
+        Request::new(HandleRequestArgs {
+            storage_id: 0,
+            request: Some(PbRequest {
+                operation: op.into(),
+                path: path.into(),
+                data: "null".into(),
+                ..Default::default()
+            }),
+        })
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panicking_handler_is_a_500_and_the_next_request_is_served() {
+        let b = bridge();
+        let reply = b
+            .handle_request(args("read", "boom"))
+            .await
+            .expect("reply")
+            .into_inner();
+        let err = reply.err.expect("an error");
+        assert_eq!(err.err_type, errors::ERR_INTERNAL);
+        assert!(
+            !err.err_msg.contains("handler bug"),
+            "panic text leaked: {}",
+            err.err_msg
+        );
+        let ok = b
+            .handle_request(args("read", "fine"))
+            .await
+            .expect("reply")
+            .into_inner();
+        assert!(ok.err.is_none());
+        assert_eq!(ok.response.expect("response").data, "{}");
+    }
+
+    #[tokio::test]
+    async fn rollback_succeeds_and_resolve_path_is_unsupported() {
+        let b = bridge();
+        let rb = b
+            .handle_request(args("rollback", ""))
+            .await
+            .expect("reply")
+            .into_inner();
+        assert!(rb.err.is_none() && rb.response.is_none());
+        let rp = b
+            .handle_request(args("resolve-path", "wallets/x"))
+            .await
+            .expect("reply")
+            .into_inner();
+        assert_eq!(
+            rp.err.expect("error").err_type,
+            errors::ERR_UNSUPPORTED_OPERATION
+        );
+    }
+}

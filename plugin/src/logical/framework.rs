@@ -184,6 +184,7 @@ fn path_help_text<S>(request_path: &str, path: &Path<S>) -> String {
                 FieldType::Bool => "bool",
                 FieldType::StringList => "list of strings",
                 FieldType::Map => "map",
+                FieldType::ObjectList => "list of maps",
             };
             out.push_str(&format!("\n    {} ({ty})\n\n", f.name));
             for line in wrap(f.description, 66) {
@@ -247,8 +248,8 @@ impl<S: Send + Sync + 'static> Backend for Framework<S> {
     }
 
     async fn existence_check(&self, mut req: Request) -> Result<ExistenceCheck, LogicalError> {
-        let data = std::mem::take(&mut req.data);
-        let mut raw_guard = RawGuard(data);
+        // The body is not needed here; it is zeroized when the guard drops.
+        let raw_guard = RawGuard(std::mem::take(&mut req.data));
         if !matches!(req.operation, Operation::Create | Operation::Update) {
             return Err(LogicalError::Internal(format!(
                 "incorrect operation type {} for an existence check",

@@ -60,7 +60,7 @@ pub fn field_schema(f: &Field) -> Value {
         FieldType::String | FieldType::Name | FieldType::BigInt => "string",
         FieldType::Int => "integer",
         FieldType::Bool => "boolean",
-        FieldType::StringList => "array",
+        FieldType::StringList | FieldType::ObjectList => "array",
         FieldType::Map => "object",
     };
     s.insert("type".into(), json!(ty));
@@ -68,6 +68,9 @@ pub fn field_schema(f: &Field) -> Value {
     match f.ty {
         FieldType::StringList => {
             s.insert("items".into(), json!({"type": "string"}));
+        }
+        FieldType::ObjectList => {
+            s.insert("items".into(), json!({"type": "object"}));
         }
         FieldType::Name => {
             s.insert("pattern".into(), json!(NAME_PATTERN));
