@@ -291,7 +291,10 @@ fn key_selection_picks_the_signer_and_key_wallets_sign_with_their_key() {
         let want = eth_address(&pk).to_checksum(None);
         decode(r.data(), &want);
         assert_eq!(r.data()["path"], path);
-        assert_eq!(r.data()["public_key"], hex::encode(pk.serialize()).as_str());
+        assert_eq!(
+            r.data()["public_key"],
+            format!("0x{}", hex::encode(pk.serialize())).as_str()
+        );
     }
     let key: [u8; 32] =
         hex::decode("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
@@ -368,7 +371,8 @@ fn malformed_transactions_are_400s_naming_the_field() {
             "access_list",
         ),
         (
-            json!({"type": "eip1559", "chain_id": 1, "nonce": 0, "gas_limit": 21000, "to": TO}),
+            json!({"type": "eip1559", "chain_id": 1, "nonce": 0, "gas_limit": 21000, "to": TO,
+                   "max_priority_fee_per_gas": 1}),
             "max_fee_per_gas",
         ),
     ];

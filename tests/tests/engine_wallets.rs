@@ -4,9 +4,10 @@
 
 mod engine_common;
 
+use base64::Engine as _;
 use bitcoin::bip32::Xpriv;
 use bitcoin::secp256k1::Secp256k1;
-use engine_common::{ABANDON, Engine, expect_400_naming, seed, st};
+use engine_common::{ABANDON, B64, Engine, expect_400_naming, seed, st};
 use serde_json::{Value, json};
 
 fn fingerprint_of(seed: &[u8]) -> String {
@@ -319,6 +320,18 @@ fn names_outside_the_pattern_are_400s_naming_name_and_the_longest_valid_name_wor
     assert_eq!(keys, vec![longest, "ok.name_1-2".to_string()]);
 }
 
+/// A well-formed legacy Solana transaction: one (empty) signature slot, one
+/// signer account, a blockhash, no instructions.
+fn minimal_solana_transaction() -> String {
+    let mut t = vec![1u8];
+    t.extend([0u8; 64]);
+    t.extend([1u8, 0, 0, 1]);
+    t.extend([7u8; 32]);
+    t.extend([0x42u8; 32]);
+    t.push(0);
+    B64.encode(t)
+}
+
 /// Every path family with a request that would succeed on an existing wallet.
 fn families() -> Vec<(&'static str, &'static str, Value)> {
     vec![
@@ -363,7 +376,7 @@ fn families() -> Vec<(&'static str, &'static str, Value)> {
         (
             "POST",
             "wallets/nobody/solana/sign-transaction",
-            json!({"transaction": "AQ=="}),
+            json!({ "transaction": minimal_solana_transaction() }),
         ),
         (
             "POST",
@@ -418,4 +431,32 @@ fn operations_a_path_does_not_support_are_405() {
     }
     // The wallet is untouched.
     e.get("crypto/wallets/w").expect_status(200);
+}
+
+#[test]
+fn the_secret_scan_finds_a_mnemonic_or_key_in_any_non_export_body() {
+    let e = Engine::start();
+    e.abandon("x", json!({"exportable": true}));
+    assert!(e.recorded() > 0);
+    e.assert_no_secret_leaked();
+    let export = e.s.get("crypto/wallets/x/export");
+    export.expect_status(200);
+    // The same body, had it come from any other path, is caught.
+    e.record_body("a pretend read", &export.body.to_string());
+    let caught =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| e.assert_no_secret_leaked()));
+    assert!(caught.is_err(), "the scan missed the mnemonic");
+    // And so is a derived private key, in any of its encodings.
+    e.forget_recorded();
+    let (sk, _) = engine_common::secp_key(&seed(ABANDON, ""), "m/44'/60'/0'/0/0");
+    for text in [
+        format!("0x{}", hex::encode(sk.secret_bytes())),
+        hex::encode(sk.secret_bytes()).to_uppercase(),
+    ] {
+        e.record_body("a pretend signature", &format!("{{\"k\":\"{text}\"}}"));
+        let caught =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| e.assert_no_secret_leaked()));
+        assert!(caught.is_err(), "the scan missed {text}");
+        e.forget_recorded();
+    }
 }

@@ -55,7 +55,7 @@ impl Engine {
     fn record(&self, what: String, text: String, exempt: bool) {
         self.seen
             .lock()
-            .expect("lock")
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(Seen { what, text, exempt });
     }
 
@@ -70,7 +70,7 @@ impl Engine {
         if !s.is_empty() {
             self.secrets
                 .lock()
-                .expect("lock")
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .push((label.to_string(), s.to_string()));
         }
     }
@@ -225,17 +225,41 @@ impl Engine {
         r
     }
 
+    /// Records a body as if it were a response (for the scanner's own
+    /// positive control).
+    pub fn record_body(&self, what: &str, text: &str) {
+        self.record(what.to_string(), text.to_string(), false);
+    }
+
+    /// Forgets every recorded body.
+    pub fn forget_recorded(&self) {
+        self.seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+    }
+
     /// Number of recorded responses (for tests that want to prove the scan
     /// saw something).
     pub fn recorded(&self) -> usize {
-        self.seen.lock().expect("lock").len()
+        self.seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len()
     }
 
     /// Asserts no recorded body (except a successful export) and no line of
     /// the server log contains a registered secret.
     pub fn assert_no_secret_leaked(&self) {
-        let secrets = self.secrets.lock().expect("lock").clone();
-        let seen = self.seen.lock().expect("lock");
+        let secrets = self
+            .secrets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        let seen = self
+            .seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         for s in seen.iter().filter(|s| !s.exempt) {
             for (label, secret) in &secrets {
                 assert!(
