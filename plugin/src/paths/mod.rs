@@ -5,6 +5,7 @@ pub mod bitcoin;
 pub mod ethereum;
 pub mod export;
 pub mod keysel;
+pub mod policy;
 pub mod sign_hash;
 pub mod solana;
 pub mod wallets;
