@@ -16,8 +16,18 @@ use engine_common::{
 use integration_tests::{PLUGIN_NAME, wait_until};
 use serde_json::{Value, json};
 
-const A: &str = "0x3535353535353535353535353535353535353535";
-const B: &str = "0xAbCdEf0123456789aBcDeF0123456789AbCdEf01";
+/// EIP-55 checksummed recipients (the checksums computed by alloy in
+/// `addresses_are_what_alloy_checksums`).
+const A: &str = "0xde0B295669a9FD93d5F28D9Ec85E40f4cb697BAe";
+const B: &str = "0xBB9bc244D798123fDe783fCc1C72d3Bb8C189413";
+
+#[test]
+fn addresses_are_what_alloy_checksums() {
+    for a in [A, B] {
+        let parsed: alloy_primitives::Address = a.parse().expect("address");
+        assert_eq!(parsed.to_checksum(None), a);
+    }
+}
 
 fn tx(chain_id: u64, to: Option<&str>, value: u64) -> Value {
     let mut b = json!({"chain_id": chain_id, "nonce": 0, "gas_limit": 21000,
@@ -239,6 +249,7 @@ fn each_ethereum_rule_refuses_with_a_403_naming_it_and_allows_what_is_within_it(
     let mut t = tx(1, Some(A), 1001);
     t["max_fee_per_gas"] = json!(10);
     t["max_priority_fee_per_gas"] = json!(1);
+    t.as_object_mut().expect("obj").remove("gas_price");
     expect_403_naming(&sign_tx(&e, "pertx", t), "max_value_per_tx");
 }
 
