@@ -67,6 +67,13 @@ fn a_p2wpkh_input_is_signed_and_finalized_into_a_transaction_that_verifies() {
     r.expect_status(200);
     let d = r.data();
     assert_eq!(signed_inputs(d), vec![0]);
+    // Every signing response names the signer.
+    assert_eq!(d["address"], "bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu");
+    assert_eq!(d["path"], path);
+    assert_eq!(
+        d["public_key"],
+        hex::encode(secp_key(&seed, path).1.serialize()).as_str()
+    );
     let tx = decode_tx(d);
     assert_eq!(
         tx.compute_txid(),

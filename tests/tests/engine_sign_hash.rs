@@ -67,6 +67,12 @@ fn secp256k1_signatures_are_low_s_recoverable_with_v_27_or_28() {
             Address::from_str(ETH0).expect("addr")
         );
         assert_eq!(d["path"], "m/44'/60'/0'/0/0");
+        assert!(d["public_key"].is_string(), "no public_key: {d}");
+        assert_eq!(
+            d.get("address").or(d.get("from")).and_then(|a| a.as_str()),
+            Some(ETH0),
+            "no signer address: {d}"
+        );
     }
     assert!(!parities.is_empty());
     // Bitcoin: the default p2wpkh key, recovered to its public key.

@@ -142,6 +142,9 @@ fn sign_transaction_places_the_signature_in_slot_0_of_a_legacy_transaction() {
     vk.verify(&msg, &sig)
         .expect("slot 0 verifies over the message");
     assert_eq!(st(d, "signature"), bs58::encode(sigs[0]).into_string());
+    // Every signing response names the signer.
+    assert_eq!(d["public_key"], SOL0);
+    assert_eq!(d["path"], "m/44'/501'/0'/0'");
 }
 
 #[test]
