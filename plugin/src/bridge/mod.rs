@@ -19,6 +19,7 @@ pub use storage::GrpcStorage;
 
 use crate::logical::{Backend, BackendConfig, LogicalError, Operation, Storage};
 use crate::pb::vault::backend_server::Backend as PbBackend;
+use crate::pb::vault::system_view_client::SystemViewClient;
 use crate::pb::vault::{
     Empty, HandleExistenceCheckArgs, HandleExistenceCheckReply, HandleRequestArgs,
     HandleRequestReply, InitializeArgs, InitializeReply, InvalidateKeyArgs, SetupArgs, SetupReply,
@@ -32,6 +33,24 @@ const TYPE_LOGICAL: u32 = 1;
 struct Instance {
     backend: Arc<dyn Backend>,
     storage: Arc<dyn Storage>,
+    /// The host's system view on the same brokered connection (absent in
+    /// tests that build an instance without a host).
+    system_view: Option<SystemViewClient<tonic::transport::Channel>>,
+}
+
+/// Logs which host we run on (`SystemView/PluginEnv`). Best effort: during
+/// registration probing the host has no system view and answers an error.
+async fn log_host_version(mut sv: SystemViewClient<tonic::transport::Channel>) {
+    match sv.plugin_env(crate::pb::vault::Empty {}).await {
+        Ok(reply) => {
+            let env = reply.into_inner().plugin_environment.unwrap_or_default();
+            log::info!(host_version = env.vault_version.as_str(); "mounted on host version {}", env.vault_version);
+        }
+        Err(status) => log::debug!(
+            "the host's system view is not available: {}",
+            status.message()
+        ),
+    }
 }
 
 pub struct BackendBridge {
@@ -240,12 +259,17 @@ impl PbBackend for BackendBridge {
             config: args.config.into_iter().collect(),
             backend_uuid: args.backend_uuid,
         };
+        let system_view = Some(SystemViewClient::new(channel.clone()));
         let storage: Arc<dyn Storage> = Arc::new(GrpcStorage::new(channel));
         let backend = crate::backend::new(config);
-        let old = self
-            .instances
-            .write()
-            .insert(id, Arc::new(Instance { backend, storage }));
+        let old = self.instances.write().insert(
+            id,
+            Arc::new(Instance {
+                backend,
+                storage,
+                system_view,
+            }),
+        );
         if let Some(old) = old {
             old.backend.cleanup().await;
         }
@@ -258,6 +282,9 @@ impl PbBackend for BackendBridge {
         request: Request<InitializeArgs>,
     ) -> Result<Response<InitializeReply>, Status> {
         let inst = self.instance(&request)?;
+        if let Some(sv) = inst.system_view.clone() {
+            log_host_version(sv).await;
+        }
         let backend = inst.backend.clone();
         let storage = inst.storage.clone();
         let err = match isolated(async move { backend.initialize(storage).await }).await {
@@ -324,6 +351,7 @@ mod tests {
             Arc::new(Instance {
                 backend: Arc::new(Panicky),
                 storage: Arc::new(MemoryStorage::default()),
+                system_view: None,
             }),
         );
         b
