@@ -15,8 +15,12 @@ dev: ## build, start a dev server with the plugin mounted at crypto/ (foreground
 
 tools: ## install what tests need and a fresh machine lacks (OpenBao into .tools/, shellcheck)
 	scripts/install-bao.sh >/dev/null
-	@command -v shellcheck >/dev/null || { command -v apt-get >/dev/null && (apt-get update -qq && apt-get install -y -qq shellcheck >/dev/null); }
-	@command -v shellcheck >/dev/null || { echo "shellcheck is required (apt-get install shellcheck)" >&2; exit 1; }
+	@missing=""; for c in shellcheck jq curl openssl; do command -v $$c >/dev/null || missing="$$missing $$c"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing" >&2; \
+	  command -v apt-get >/dev/null || { echo "need:$$missing (no apt-get here)" >&2; exit 1; }; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 build: ## build the plugin (debug) for the tests
 	$(CARGO) build --locked -p vault-plugin-crypto
@@ -38,10 +42,18 @@ lint: fmtcheck clippy shellcheck ## fmt --check, clippy -D warnings, shellcheck
 unit: build ## unit, vector and in-process tests, and the real-server tests (dev mode)
 	$(CARGO) test --locked --workspace
 
-ha-test: build ## the 3-node HA scenarios (native mode, loopback, TLS)
+HA_DIR := target/ha
+ha-test: ## the 3-node HA scenarios (native mode, loopback, TLS), with two plugin versions for the upgrade
+	mkdir -p $(HA_DIR)
+	CRYPTO_PLUGIN_VERSION=v0.1.1 $(CARGO) build --locked -p vault-plugin-crypto
+	cp target/debug/vault-plugin-crypto $(HA_DIR)/vault-plugin-crypto-v0.1.1
+	$(CARGO) build --locked -p vault-plugin-crypto
+	cp target/debug/vault-plugin-crypto $(HA_DIR)/vault-plugin-crypto-v0.1.0
+	PLUGIN_BIN=$(HA_DIR)/vault-plugin-crypto-v0.1.0 PLUGIN_VERSION=v0.1.0 \
+	PLUGIN_BIN2=$(HA_DIR)/vault-plugin-crypto-v0.1.1 PLUGIN_VERSION2=v0.1.1 \
 	scripts/test-ha.sh
 
-test: tools lint unit ## everything CI runs: lint and every test tier
+test: tools lint unit ha-test ## everything CI runs: lint and every test tier
 
 clean:
 	$(CARGO) clean

@@ -24,8 +24,23 @@ pub fn paths() -> Vec<Path<Crypto>> {
     // Order: `wallets/` (LIST) before `wallets/{name}`. The patterns do not
     // overlap today (segment counts differ), but a more specific pattern
     // such as `wallets/{name}/export` must stay ahead of any future catch-all
-    // under `wallets/{name}/...`.
-    vec![paths::wallets::list_path(), paths::wallets::wallet_path()]
+    // under `wallets/{name}/...`; `wallets/{name}/policy/{chain}` is such a
+    // more specific pattern.
+    vec![
+        paths::wallets::list_path(),
+        paths::wallets::wallet_path(),
+        paths::policy::policy_path(),
+        paths::export::export_path(),
+        paths::xpub::xpub_path(),
+        paths::addresses::addresses_path(),
+        paths::ethereum::sign_transaction_path(),
+        paths::ethereum::sign_message_path(),
+        paths::ethereum::sign_typed_data_path(),
+        paths::bitcoin::sign_psbt_path(),
+        paths::solana::sign_message_path(),
+        paths::solana::sign_transaction_path(),
+        paths::sign_hash::sign_hash_path(),
+    ]
 }
 
 /// What the host treats specially for this mount.

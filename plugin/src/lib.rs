@@ -16,5 +16,6 @@ pub mod hclog;
 pub mod logical;
 pub mod paths;
 pub mod pb;
+pub mod policy;
 pub mod serve;
 pub mod store;

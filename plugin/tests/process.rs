@@ -92,17 +92,25 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("runtime")
 }
 
-/// Dials the plugin like the host does and asks the health service.
-async fn health_check(socket: &std::path::Path, cfg: rustls::ClientConfig) -> Result<i32, String> {
+/// Dials the plugin's socket the way the host does.
+async fn dial_plugin(
+    socket: &std::path::Path,
+    cfg: rustls::ClientConfig,
+) -> Result<tonic::transport::Channel, String> {
     let info = ConnInfo {
         service_id: 0,
         network: "unix".into(),
         address: socket.display().to_string(),
         knock: None,
     };
-    let channel = serve::dial(&info, Arc::new(cfg))
+    serve::dial(&info, Arc::new(cfg))
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())
+}
+
+/// Dials the plugin like the host does and asks the health service.
+async fn health_check(socket: &std::path::Path, cfg: rustls::ClientConfig) -> Result<i32, String> {
+    let channel = dial_plugin(socket, cfg).await?;
     let mut client = tonic_health::pb::health_client::HealthClient::new(channel);
     let reply = tokio::time::timeout(
         Duration::from_secs(10),
@@ -347,4 +355,47 @@ fn sigint_is_ignored() {
     );
     assert_eq!(runtime().block_on(health_check(&p.socket, cfg)), Ok(1));
     assert!(p.child.try_wait().expect("wait").is_none());
+}
+
+#[test]
+fn shutdown_from_the_controller_stops_the_process_and_removes_the_socket() {
+    let mut p = launch(&[]);
+    let cfg = with_h2(
+        pinned_client(&p.server_cert)
+            .with_client_auth_cert(vec![p.host.cert.clone()], p.host.key_der())
+            .expect("client cert"),
+    );
+    let socket = p.socket.clone();
+    let reply = runtime().block_on(async move {
+        let info = ConnInfo {
+            service_id: 0,
+            network: "unix".into(),
+            address: socket.display().to_string(),
+            knock: None,
+        };
+        let channel = serve::dial(&info, Arc::new(cfg))
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut stdio = vault_plugin_crypto::pb::plugin::grpc_stdio_client::GrpcStdioClient::new(
+            channel.clone(),
+        );
+        // The stdio stream opens and stays open (nothing to send).
+        let _stream = stdio.stream_stdio(()).await.map_err(|s| s.to_string())?;
+        let mut controller =
+            vault_plugin_crypto::pb::plugin::grpc_controller_client::GrpcControllerClient::new(
+                channel,
+            );
+        controller
+            .shutdown(vault_plugin_crypto::pb::plugin::Empty {})
+            .await
+            .map(|_| ())
+            .map_err(|s| s.to_string())
+    });
+    assert_eq!(reply, Ok(()));
+    let status = wait_until(Duration::from_secs(10), || {
+        p.child.try_wait().ok().flatten()
+    });
+    let status = status.expect("plugin did not exit after Shutdown");
+    assert!(status.success(), "exit status {status:?}");
+    assert!(!p.socket.exists(), "socket left behind");
 }

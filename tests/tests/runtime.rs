@@ -79,6 +79,30 @@ fn a_wrong_sha256_fails_with_the_hosts_checksum_error() {
 }
 
 #[test]
+fn the_plugin_asks_the_hosts_system_view_for_its_version() {
+    let s = DevServer::with_plugin();
+    // `PluginEnv` over the brokered connection answered with the server's
+    // own version, which the plugin logs at Initialize (stderr → server log).
+    let version = String::from_utf8_lossy(&s.cli(&["version"]).stdout)
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .trim_start_matches('v')
+        .to_string();
+    assert!(!version.is_empty());
+    let logged = wait_until(Duration::from_secs(10), || {
+        s.log()
+            .contains(&format!("mounted on host version {version}"))
+            .then_some(())
+    });
+    assert!(
+        logged.is_some(),
+        "no host version in the server log:\n{}",
+        s.log()
+    );
+}
+
+#[test]
 fn a_wallet_is_created_read_listed_and_deleted_through_the_server() {
     let s = DevServer::with_plugin();
     s.list("crypto/wallets").expect_status(404);
@@ -187,6 +211,13 @@ fn after_kill_9_of_the_plugin_the_next_request_still_succeeds() {
         nix::sys::signal::Signal::SIGKILL,
     )
     .expect("kill plugin");
+    // A request sent before the host has noticed the exit fails at the
+    // host's gRPC dial (OpenBao 2.7.2 retries only after it has seen the
+    // process end), so wait until the host has reaped the process.
+    let reaped = wait_until(Duration::from_secs(15), || {
+        (!std::path::Path::new(&format!("/proc/{pid}")).exists()).then_some(())
+    });
+    assert!(reaped.is_some(), "the host did not reap the killed plugin");
     let read = s.get("crypto/wallets/k");
     read.expect_status(200);
     assert_eq!(read.data()["fingerprint"], fp);

@@ -19,6 +19,7 @@ pub use storage::GrpcStorage;
 
 use crate::logical::{Backend, BackendConfig, LogicalError, Operation, Storage};
 use crate::pb::vault::backend_server::Backend as PbBackend;
+use crate::pb::vault::system_view_client::SystemViewClient;
 use crate::pb::vault::{
     Empty, HandleExistenceCheckArgs, HandleExistenceCheckReply, HandleRequestArgs,
     HandleRequestReply, InitializeArgs, InitializeReply, InvalidateKeyArgs, SetupArgs, SetupReply,
@@ -32,6 +33,24 @@ const TYPE_LOGICAL: u32 = 1;
 struct Instance {
     backend: Arc<dyn Backend>,
     storage: Arc<dyn Storage>,
+    /// The host's system view on the same brokered connection (absent in
+    /// tests that build an instance without a host).
+    system_view: Option<SystemViewClient<tonic::transport::Channel>>,
+}
+
+/// Logs which host we run on (`SystemView/PluginEnv`). Best effort: during
+/// registration probing the host has no system view and answers an error.
+async fn log_host_version(mut sv: SystemViewClient<tonic::transport::Channel>) {
+    match sv.plugin_env(crate::pb::vault::Empty {}).await {
+        Ok(reply) => {
+            let env = reply.into_inner().plugin_environment.unwrap_or_default();
+            log::info!(host_version = env.vault_version.as_str(); "mounted on host version {}", env.vault_version);
+        }
+        Err(status) => log::debug!(
+            "the host's system view is not available: {}",
+            status.message()
+        ),
+    }
 }
 
 pub struct BackendBridge {
@@ -240,12 +259,17 @@ impl PbBackend for BackendBridge {
             config: args.config.into_iter().collect(),
             backend_uuid: args.backend_uuid,
         };
+        let system_view = Some(SystemViewClient::new(channel.clone()));
         let storage: Arc<dyn Storage> = Arc::new(GrpcStorage::new(channel));
         let backend = crate::backend::new(config);
-        let old = self
-            .instances
-            .write()
-            .insert(id, Arc::new(Instance { backend, storage }));
+        let old = self.instances.write().insert(
+            id,
+            Arc::new(Instance {
+                backend,
+                storage,
+                system_view,
+            }),
+        );
         if let Some(old) = old {
             old.backend.cleanup().await;
         }
@@ -258,6 +282,9 @@ impl PbBackend for BackendBridge {
         request: Request<InitializeArgs>,
     ) -> Result<Response<InitializeReply>, Status> {
         let inst = self.instance(&request)?;
+        if let Some(sv) = inst.system_view.clone() {
+            log_host_version(sv).await;
+        }
         let backend = inst.backend.clone();
         let storage = inst.storage.clone();
         let err = match isolated(async move { backend.initialize(storage).await }).await {
@@ -272,5 +299,117 @@ impl PbBackend for BackendBridge {
         Ok(Response::new(TypeReply {
             r#type: TYPE_LOGICAL,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logical::memory::MemoryStorage;
+    use crate::logical::{
+        ExistenceCheck, Request as LRequest, Response as LResponse, SpecialPaths,
+    };
+    use crate::pb::vault::{HandleRequestArgs, Request as PbRequest};
+
+    /// A backend whose handler panics on one path.
+    struct Panicky;
+
+    #[async_trait::async_trait]
+    impl Backend for Panicky {
+        async fn handle_request(&self, req: LRequest) -> Result<Option<LResponse>, LogicalError> {
+            if req.path == "boom" {
+                panic!("handler bug");
+            }
+            Ok(Some(LResponse::default()))
+        }
+        async fn existence_check(&self, _req: LRequest) -> Result<ExistenceCheck, LogicalError> {
+            Ok(ExistenceCheck {
+                check_found: false,
+                exists: false,
+            })
+        }
+        fn special_paths(&self) -> SpecialPaths {
+            SpecialPaths::default()
+        }
+        async fn initialize(&self, _s: Arc<dyn Storage>) -> Result<(), LogicalError> {
+            Ok(())
+        }
+        async fn invalidate(&self, _key: &str) {}
+        async fn cleanup(&self) {}
+    }
+
+    fn bridge() -> BackendBridge {
+        let identity = crate::serve::tls::Identity::generate().expect("identity");
+        let tls = crate::serve::tls::client_config(&identity, identity.cert.clone())
+            .expect("client config");
+        let b = BackendBridge::new(
+            Arc::new(Broker::new(crate::serve::Shutdown::default())),
+            Arc::new(tls),
+        );
+        b.instances.write().insert(
+            String::new(),
+            Arc::new(Instance {
+                backend: Arc::new(Panicky),
+                storage: Arc::new(MemoryStorage::default()),
+                system_view: None,
+            }),
+        );
+        b
+    }
+
+    fn args(op: &str, path: &str) -> Request<HandleRequestArgs> {
+        Request::new(HandleRequestArgs {
+            storage_id: 0,
+            request: Some(PbRequest {
+                operation: op.into(),
+                path: path.into(),
+                data: "null".into(),
+                ..Default::default()
+            }),
+        })
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panicking_handler_is_a_500_and_the_next_request_is_served() {
+        let b = bridge();
+        let reply = b
+            .handle_request(args("read", "boom"))
+            .await
+            .expect("reply")
+            .into_inner();
+        let err = reply.err.expect("an error");
+        assert_eq!(err.err_type, errors::ERR_INTERNAL);
+        assert!(
+            !err.err_msg.contains("handler bug"),
+            "panic text leaked: {}",
+            err.err_msg
+        );
+        let ok = b
+            .handle_request(args("read", "fine"))
+            .await
+            .expect("reply")
+            .into_inner();
+        assert!(ok.err.is_none());
+        assert_eq!(ok.response.expect("response").data, "{}");
+    }
+
+    #[tokio::test]
+    async fn rollback_succeeds_and_resolve_path_is_unsupported() {
+        let b = bridge();
+        let rb = b
+            .handle_request(args("rollback", ""))
+            .await
+            .expect("reply")
+            .into_inner();
+        assert!(rb.err.is_none() && rb.response.is_none());
+        let rp = b
+            .handle_request(args("resolve-path", "wallets/x"))
+            .await
+            .expect("reply")
+            .into_inner();
+        assert_eq!(
+            rp.err.expect("error").err_type,
+            errors::ERR_UNSUPPORTED_OPERATION
+        );
     }
 }

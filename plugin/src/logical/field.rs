@@ -34,6 +34,9 @@ pub enum FieldType {
     BigInt,
     /// A name: `[A-Za-z0-9][A-Za-z0-9._-]{0,127}`.
     Name,
+    /// A JSON array of JSON objects, or a string holding one (CLI form),
+    /// e.g. an Ethereum access list.
+    ObjectList,
 }
 
 impl FieldType {
@@ -48,6 +51,7 @@ impl FieldType {
                 "a non-negative integer (decimal string, 0x hex string or JSON integer) below 2^256"
             }
             FieldType::Name => "a name",
+            FieldType::ObjectList => "a list of JSON objects",
         }
     }
 }
@@ -119,6 +123,10 @@ impl Field {
     }
     pub fn big_int(name: &'static str, description: &'static str) -> Self {
         Self::new(name, FieldType::BigInt, description)
+    }
+
+    pub fn object_list(name: &'static str, description: &'static str) -> Self {
+        Self::new(name, FieldType::ObjectList, description)
     }
     pub fn name(name: &'static str, description: &'static str) -> Self {
         Self::new(name, FieldType::Name, description)
@@ -194,6 +202,24 @@ impl Field {
             },
             FieldType::BigInt => {
                 FieldValue::BigInt(parse_big_int(raw).ok_or_else(|| self.type_error())?)
+            }
+            FieldType::ObjectList => {
+                let parsed;
+                let items = match raw {
+                    Value::Array(items) => items,
+                    Value::String(s) => match serde_json::from_str::<Value>(s) {
+                        Ok(Value::Array(items)) => {
+                            parsed = items;
+                            &parsed
+                        }
+                        _ => return Err(self.type_error()),
+                    },
+                    _ => return Err(self.type_error()),
+                };
+                if !items.iter().all(Value::is_object) {
+                    return Err(self.type_error());
+                }
+                FieldValue::ObjectList(items.clone())
             }
         };
         self.check_constraints(&value)?;
@@ -334,6 +360,7 @@ pub enum FieldValue {
     StringList(Vec<String>),
     Map(Map<String, Value>),
     BigInt(U256),
+    ObjectList(Vec<Value>),
 }
 
 impl FieldValue {
@@ -347,6 +374,7 @@ impl FieldValue {
             }
             FieldValue::Map(m) => Value::Object(m.clone()),
             FieldValue::BigInt(v) => big_int_value(v),
+            FieldValue::ObjectList(l) => Value::Array(l.clone()),
         }
     }
 }
@@ -357,6 +385,7 @@ impl Zeroize for FieldValue {
             FieldValue::String(s) => s.zeroize(),
             FieldValue::StringList(l) => l.iter_mut().for_each(Zeroize::zeroize),
             FieldValue::Map(m) => m.values_mut().for_each(zeroize_json),
+            FieldValue::ObjectList(l) => l.iter_mut().for_each(zeroize_json),
             FieldValue::Int(_) | FieldValue::Bool(_) | FieldValue::BigInt(_) => {}
         }
     }
@@ -505,6 +534,13 @@ impl FieldData {
         match self.values.get(name) {
             Some(FieldValue::Map(m)) => Some(m),
             other => wrong_type(name, "map", other),
+        }
+    }
+
+    pub fn object_list(&self, name: &str) -> Option<&[Value]> {
+        match self.values.get(name) {
+            Some(FieldValue::ObjectList(l)) => Some(l),
+            other => wrong_type(name, "object list", other),
         }
     }
 

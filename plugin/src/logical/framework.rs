@@ -184,6 +184,7 @@ fn path_help_text<S>(request_path: &str, path: &Path<S>) -> String {
                 FieldType::Bool => "bool",
                 FieldType::StringList => "list of strings",
                 FieldType::Map => "map",
+                FieldType::ObjectList => "list of maps",
             };
             out.push_str(&format!("\n    {} ({ty})\n\n", f.name));
             for line in wrap(f.description, 66) {
@@ -247,8 +248,8 @@ impl<S: Send + Sync + 'static> Backend for Framework<S> {
     }
 
     async fn existence_check(&self, mut req: Request) -> Result<ExistenceCheck, LogicalError> {
-        let data = std::mem::take(&mut req.data);
-        let mut raw_guard = RawGuard(data);
+        // The body is not needed here; it is zeroized when the guard drops.
+        let raw_guard = RawGuard(std::mem::take(&mut req.data));
         if !matches!(req.operation, Operation::Create | Operation::Update) {
             return Err(LogicalError::Internal(format!(
                 "incorrect operation type {} for an existence check",
@@ -264,9 +265,27 @@ impl<S: Send + Sync + 'static> Backend for Framework<S> {
                 exists: false,
             });
         };
-        let raw = Self::raw_data(std::mem::take(&mut raw_guard.0), captures);
-        let (fields, _) = FieldData::parse(&path.fields, raw, false)?;
-        let exists = check(Arc::clone(&self.state), Self::ctx(&req, fields)).await?;
+        // Only the path segments matter for existence, and a bad value must
+        // not fail the check: the host answers a failed existence check with
+        // a bare "internal error" 500. Treating it as "does not exist" lets
+        // the handler run and reject the input with a 400 naming the field.
+        drop(raw_guard);
+        let raw = Self::raw_data(Map::new(), captures);
+        let fields = match FieldData::parse(&path.fields, raw, false) {
+            Ok((fields, _)) => fields,
+            Err(LogicalError::BadRequest(_)) => {
+                return Ok(ExistenceCheck {
+                    check_found: true,
+                    exists: false,
+                });
+            }
+            Err(e) => return Err(e),
+        };
+        let exists = match check(Arc::clone(&self.state), Self::ctx(&req, fields)).await {
+            Ok(exists) => exists,
+            Err(LogicalError::BadRequest(_)) => false,
+            Err(e) => return Err(e),
+        };
         Ok(ExistenceCheck {
             check_found: true,
             exists,

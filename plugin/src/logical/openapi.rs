@@ -5,7 +5,7 @@
 //! `/<mount>` and `components.schemas` into `sys/internal/specs/openapi`:
 //! paths relative to the mount with a leading `/`, path parameters on the
 //! path item, `x-vault-createSupported` when an existence check maps writes
-//! to create, request bodies as `$ref`s into `components.schemas`, LIST as a
+//! to create, request bodies inline (also listed in `components.schemas`), LIST as a
 //! `get` with a required `list=true` query parameter.
 
 use serde_json::{Map, Value, json};
@@ -60,7 +60,7 @@ pub fn field_schema(f: &Field) -> Value {
         FieldType::String | FieldType::Name | FieldType::BigInt => "string",
         FieldType::Int => "integer",
         FieldType::Bool => "boolean",
-        FieldType::StringList => "array",
+        FieldType::StringList | FieldType::ObjectList => "array",
         FieldType::Map => "object",
     };
     s.insert("type".into(), json!(ty));
@@ -68,6 +68,9 @@ pub fn field_schema(f: &Field) -> Value {
     match f.ty {
         FieldType::StringList => {
             s.insert("items".into(), json!({"type": "string"}));
+        }
+        FieldType::ObjectList => {
+            s.insert("items".into(), json!({"type": "object"}));
         }
         FieldType::Name => {
             s.insert("pattern".into(), json!(NAME_PATTERN));
@@ -231,14 +234,16 @@ fn path_item<S>(path: &Path<S>, prefix: &str, schemas: &mut Map<String, Value>) 
             if !required.is_empty() {
                 schema.insert("required".into(), Value::Array(required));
             }
-            schemas.insert(schema_name.clone(), Value::Object(schema));
+            let schema = Value::Object(schema);
+            schemas.insert(schema_name.clone(), schema.clone());
+            // Inline, not a `$ref`: OpenBao 2.7.2's merge into
+            // sys/internal/specs/openapi drops `$ref` request bodies (seen
+            // as `"schema": {}`), which would hide every field.
             op.insert(
                 "requestBody".into(),
                 json!({
                     "required": true,
-                    "content": {"application/json": {"schema": {
-                        "$ref": format!("#/components/schemas/{schema_name}")
-                    }}}
+                    "content": {"application/json": {"schema": schema}}
                 }),
             );
         }

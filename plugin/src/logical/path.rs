@@ -1,12 +1,28 @@
 //! Path declarations: a pattern with named segments, fields, operations,
 //! an optional existence check and help text.
 //!
-//! ```ignore
-//! Path::new("wallets/{name}")
+//! ```
+//! use std::sync::Arc;
+//! use vault_plugin_crypto::logical::{
+//!     Ctx, Field, HandlerResult, LogicalError, Operation, Path, existence, handler,
+//! };
+//!
+//! struct State;
+//!
+//! async fn read_wallet(_state: Arc<State>, _ctx: Ctx) -> HandlerResult {
+//!     Ok(None)
+//! }
+//!
+//! async fn wallet_exists(_state: Arc<State>, _ctx: Ctx) -> Result<bool, LogicalError> {
+//!     Ok(false)
+//! }
+//!
+//! let path: Path<State> = Path::new("wallets/{name}")
 //!     .field(Field::name("name", "The name of the wallet.").required())
 //!     .operation(Operation::Read, "Read a wallet's public facts.", handler(read_wallet))
 //!     .existence_check(existence(wallet_exists))
-//!     .help("Manage wallets.", "A wallet is ...")
+//!     .help("Manage wallets.", "A wallet is ...");
+//! # let _ = path;
 //! ```
 
 use std::future::Future;

@@ -1,3 +1,15 @@
 //! One file per API area of `crypto/` (see `shared/docs/api.md`).
 
+pub mod addresses;
+pub mod bitcoin;
+pub mod ethereum;
+pub mod export;
+pub mod keysel;
+pub mod policy;
+pub mod sign_hash;
+pub mod solana;
 pub mod wallets;
+pub mod xpub;
+
+#[cfg(test)]
+mod tests;

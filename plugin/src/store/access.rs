@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::logical::{LogicalError, Storage, StorageValue};
 
 use super::cache::Cache;
+use super::derived::{DEFAULT_KEY_CACHE_CAPACITY, DerivedKey, KeyCache};
 use super::entry::{self, Decoded, Versioned};
 use super::keys;
 use super::locks::{LockMap, NameGuard};
@@ -12,10 +13,14 @@ use super::locks::{LockMap, NameGuard};
 /// How many decoded wallets are kept in memory.
 pub const DEFAULT_CACHE_CAPACITY: usize = 512;
 
-/// Locks, the wallet cache and typed access to every storage key.
+/// Locks, the wallet cache, the derived-key cache and typed access to
+/// every storage key.
 pub struct Store<W> {
     locks: LockMap,
     wallets: Cache<W>,
+    /// Derived signing keys; emptied for a wallet together with its
+    /// wallet cache entry (see [`super::derived`]).
+    keys: KeyCache,
 }
 
 impl<W> Default for Store<W> {
@@ -29,6 +34,7 @@ impl<W> Store<W> {
         Self {
             locks: LockMap::new(),
             wallets: Cache::new(cache_capacity),
+            keys: KeyCache::new(DEFAULT_KEY_CACHE_CAPACITY),
         }
     }
 
@@ -41,12 +47,47 @@ impl<W> Store<W> {
     pub fn invalidate(&self, key: &str) {
         if let Some(name) = keys::wallet_name_of(key) {
             self.wallets.remove(name);
+            self.keys.remove_wallet(name);
         }
     }
 
-    /// Forgets every cached wallet (cleanup).
+    /// Forgets every cached wallet and derived key (cleanup).
     pub fn clear(&self) {
         self.wallets.clear();
+        self.keys.clear();
+    }
+
+    /// The derived-key cache (tests and metrics).
+    pub fn derived_keys(&self) -> &KeyCache {
+        &self.keys
+    }
+
+    /// The key at `path` on `curve` of the wallet `name`, from the cache or
+    /// derived by `derive` (inline: one derivation is well under a
+    /// millisecond). `wallet` is the caller's copy from [`Store::wallet`]:
+    /// the result is cached only while that copy is still the cached one,
+    /// so a key of a deleted or replaced wallet never enters the cache.
+    pub fn derived_key<E>(
+        &self,
+        name: &str,
+        wallet: &Arc<W>,
+        curve: wallet_core::hd::Curve,
+        path: &wallet_core::hd::DerivationPath,
+        derive: impl FnOnce(&W) -> Result<DerivedKey, E>,
+    ) -> Result<Arc<DerivedKey>, E> {
+        if let Some(k) = self.keys.get(name, curve, path) {
+            return Ok(k);
+        }
+        let seen = self.keys.generation();
+        let key = Arc::new(derive(wallet)?);
+        let current = self
+            .wallets
+            .get(name)
+            .is_some_and(|cached| Arc::ptr_eq(&cached, wallet));
+        if current {
+            self.keys.insert(name, curve, path, Arc::clone(&key), seen);
+        }
+        Ok(key)
     }
 
     pub fn cached_wallets(&self) -> usize {
@@ -154,8 +195,10 @@ impl<W: WalletCodec> Store<W> {
         // Drop the cached copy before and after: a reader that raced with us
         // cannot re-insert (the generation moved).
         self.wallets.remove(name);
+        self.keys.remove_wallet(name);
         storage.delete(&keys::wallet(name)).await?;
         self.wallets.remove(name);
+        self.keys.remove_wallet(name);
         Ok(())
     }
 }

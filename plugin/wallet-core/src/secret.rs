@@ -122,6 +122,13 @@ impl Secp256k1PrivateKey {
     pub(crate) fn signing_key(&self) -> &k256::ecdsa::SigningKey {
         &self.0
     }
+
+    /// The `k256` signing key, for callers that implement
+    /// [`crate::bitcoin::Secp256k1KeySource`]. The clone zeroizes on drop
+    /// like this key.
+    pub fn to_k256(&self) -> k256::ecdsa::SigningKey {
+        self.0.clone()
+    }
 }
 
 /// An ed25519 private key: the 32-byte seed of RFC 8032 (what SLIP-0010

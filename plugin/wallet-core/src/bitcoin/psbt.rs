@@ -172,9 +172,39 @@ impl Psbt {
         &self.tx
     }
 
+    /// The key origins of input `i` (`bip32_derivation` and
+    /// `tap_bip32_derivation`) that name `fingerprint`, as paths from the
+    /// master key (hardened bit `0x8000_0000`). Empty for an input that
+    /// does not name this master key, or an index out of range.
+    pub fn input_origins(&self, i: usize, fingerprint: [u8; 4]) -> Vec<Vec<u32>> {
+        let Some(m) = self.inputs.get(i) else {
+            return Vec::new();
+        };
+        let mut out: Vec<Vec<u32>> = Vec::new();
+        for (k, v) in m {
+            let origin = match k[0] {
+                IN_BIP32_DERIVATION => split_origin(v),
+                IN_TAP_BIP32_DERIVATION => parse_tap_origin(v).and_then(|(_, o)| split_origin(o)),
+                _ => None,
+            };
+            if let Some((fp, path)) = origin
+                && fp == fingerprint
+                && !out.contains(&path)
+            {
+                out.push(path);
+            }
+        }
+        out
+    }
+
+    /// The number of inputs.
+    pub fn input_count(&self) -> usize {
+        self.inputs.len()
+    }
+
     /// The output spent by input `i`, from its witness or non-witness UTXO
     /// (the latter checked against the prevout's txid).
-    pub(crate) fn spent_output(&self, i: usize) -> Result<Option<TxOut>, BitcoinError> {
+    pub fn spent_output(&self, i: usize) -> Result<Option<TxOut>, BitcoinError> {
         let m = &self.inputs[i];
         let txin = &self.tx.inputs[i];
         if let Some(prev) = get(m, &[IN_NON_WITNESS_UTXO]) {

@@ -1,0 +1,268 @@
+//! `wallets/{name}/bitcoin/sign-psbt`: BIP-174 PSBT v0 signing.
+//!
+//! The wallet is a [`Secp256k1KeySource`] over the derived-key cache, so a
+//! PSBT whose inputs were signed before (same paths) derives nothing from
+//! the seed. Parsing, the policy summary and the sighashes (legacy sighash
+//! is quadratic in the transaction size) run on the blocking pool.
+
+use std::sync::Arc;
+
+use rand::TryRngCore as _;
+use serde_json::{Map, Value, json};
+use wallet_core::bitcoin::{
+    BitcoinError, CompressedPublicKey, MAX_PSBT_BYTES, Network, Psbt, Secp256k1KeySource,
+    SignOptions, address_from_script, format_path, sign_psbt, summarize_psbt,
+};
+use wallet_core::hd::{ChildIndex, Curve, DerivationPath};
+
+use crate::backend::Crypto;
+use crate::logical::{Ctx, Field, HandlerResult, LogicalError, Operation, Path, Response, handler};
+use crate::paths::keysel::{NETWORK_NAMES, bad, derive, load_wallet, name_field, network_of};
+use crate::policy::{Intent, enforce};
+use crate::store::derived::DerivedKey;
+use crate::store::wallet::{Wallet, WalletKeys};
+
+const SYNOPSIS: &str = "Sign a PSBT (BIP-174 v0).";
+const DESCRIPTION: &str = "\
+Signs every input of `psbt` (base64, at most 4 MB) whose bip32_derivation (or, for taproot \
+key-path inputs, tap_bip32_derivation) names this wallet's master key fingerprint and whose \
+key derives to the listed key: P2WPKH, P2SH-P2WPKH, P2PKH and P2TR key-path inputs, with low-S \
+ECDSA or BIP-340 Schnorr signatures and the sighash type each input asks for. Inputs this \
+wallet cannot sign are left untouched; a PSBT with no input for this wallet is a 400. A key \
+wallet acts as a master key: its fingerprint is that of its public key, with the path m.
+
+The wallet's bitcoin policy is checked first, against every output that is not change to this \
+wallet (change is recognized by its bip32_derivation). Returns `psbt` (base64, signed), \
+`signed_inputs` (indices), `signers` ({input, address, path, public_key} per signed input; the \
+first one is also given as `address`, `path` and `public_key`) and, when finalize is true and \
+every input is complete, the network `transaction` (hex) and its `txid`.";
+
+pub fn sign_psbt_path() -> Path<Crypto> {
+    Path::new("wallets/{name}/bitcoin/sign-psbt")
+        .field(name_field())
+        .field(
+            Field::string(
+                "psbt",
+                "The PSBT to sign, BIP-174 version 0, base64 encoded. Required.",
+            )
+            .required(),
+        )
+        .field(
+            Field::string(
+                "network",
+                "The network of the transaction: bitcoin (the default), testnet, signet or \
+                 regtest. It decides how output addresses are written for policies and in \
+                 the response.",
+            )
+            .one_of(NETWORK_NAMES),
+        )
+        .field(
+            Field::bool(
+                "finalize",
+                "Whether to finalize the inputs and, when every input is complete, return the \
+                 network transaction. Defaults to false.",
+            )
+            .default(false),
+        )
+        .operation(Operation::Update, "Sign a PSBT.", handler(sign))
+        .help(SYNOPSIS, DESCRIPTION)
+}
+
+/// The wallet as a PSBT key source, through the derived-key cache.
+pub struct WalletKeySource {
+    state: Arc<Crypto>,
+    name: String,
+    wallet: Arc<Wallet>,
+    fingerprint: [u8; 4],
+}
+
+impl WalletKeySource {
+    pub fn new(
+        state: Arc<Crypto>,
+        name: String,
+        wallet: Arc<Wallet>,
+    ) -> Result<Self, LogicalError> {
+        let fingerprint = match &wallet.keys {
+            WalletKeys::Hd { hd, .. } => hd.master_fingerprint(),
+            WalletKeys::Key(wallet_core::KeyWallet::Secp256k1(k)) => {
+                wallet_core::hd::fingerprint(&k.public_key())
+            }
+            WalletKeys::Key(_) => {
+                return Err(bad(format!(
+                    "wallet \"{name}\" is an ed25519 key wallet and cannot sign bitcoin, which \
+                     needs secp256k1"
+                )));
+            }
+        };
+        Ok(Self {
+            state,
+            name,
+            wallet,
+            fingerprint,
+        })
+    }
+
+    fn key(&self, path: &[u32]) -> Result<Arc<DerivedKey>, BitcoinError> {
+        let levels = path.iter().map(|r| ChildIndex::from_raw(*r)).collect();
+        let path = DerivationPath::from_levels(levels)
+            .map_err(|_| BitcoinError::InvalidPath("deeper than 255 levels"))?;
+        self.state
+            .store
+            .derived_key(&self.name, &self.wallet, Curve::Secp256k1, &path, |w| {
+                derive(w, Curve::Secp256k1, &path)
+            })
+            .map_err(|_| BitcoinError::KeyDerivation)
+    }
+}
+
+impl Secp256k1KeySource for WalletKeySource {
+    fn master_fingerprint(&self) -> [u8; 4] {
+        self.fingerprint
+    }
+
+    fn derive_signing_key(&self, path: &[u32]) -> Result<k256::ecdsa::SigningKey, BitcoinError> {
+        match &*self.key(path)? {
+            DerivedKey::Secp256k1 { key, .. } => Ok(key.to_k256()),
+            DerivedKey::Ed25519 { .. } => Err(BitcoinError::KeyDerivation),
+        }
+    }
+
+    fn derive_public_key(&self, path: &[u32]) -> Result<CompressedPublicKey, BitcoinError> {
+        CompressedPublicKey::from_slice(self.key(path)?.public_bytes())
+    }
+}
+
+fn btc_error(e: BitcoinError) -> LogicalError {
+    match e {
+        BitcoinError::Signing => LogicalError::Internal("signing failed".into()),
+        BitcoinError::NothingToSign => bad(
+            "invalid value for field \"psbt\": no input of the psbt can be signed by this wallet",
+        ),
+        other => bad(format!("invalid value for field \"psbt\": {other}")),
+    }
+}
+
+/// What the policy sees of a PSBT, computed before any signature exists.
+struct Prepared {
+    psbt: Psbt,
+    recipients: Vec<(String, u64)>,
+}
+
+fn prepare(text: &str, keys: &WalletKeySource, network: Network) -> Result<Prepared, LogicalError> {
+    let psbt = Psbt::from_base64(text).map_err(btc_error)?;
+    let fp = keys.master_fingerprint();
+    if !(0..psbt.input_count()).any(|i| !psbt.input_origins(i, fp).is_empty()) {
+        return Err(bad(format!(
+            "invalid value for field \"psbt\": no input names this wallet's master key \
+             fingerprint {}",
+            hex::encode(fp)
+        )));
+    }
+    let summary = summarize_psbt(&psbt, keys, network).map_err(btc_error)?;
+    // Outputs without an address (OP_RETURN, non-standard scripts) are named
+    // by their script, so a recipient allowlist never matches them by accident.
+    let recipients = summary
+        .outputs
+        .iter()
+        .filter(|o| !o.is_change)
+        .map(|o| {
+            let who = o
+                .address
+                .clone()
+                .unwrap_or_else(|| format!("script:{}", hex::encode(&o.script_pubkey)));
+            (who, o.value)
+        })
+        .collect();
+    Ok(Prepared { psbt, recipients })
+}
+
+fn signers(psbt: &Psbt, signed: &[usize], keys: &WalletKeySource, network: Network) -> Vec<Value> {
+    let fp = keys.master_fingerprint();
+    let mut out = Vec::new();
+    for &i in signed {
+        let address = psbt
+            .spent_output(i)
+            .ok()
+            .flatten()
+            .and_then(|o| address_from_script(&o.script_pubkey, network));
+        for path in psbt.input_origins(i, fp) {
+            let Ok(public) = keys.derive_public_key(&path) else {
+                continue;
+            };
+            out.push(json!({
+                "input": i,
+                "address": address,
+                "path": format_path(&path),
+                "public_key": hex::encode(public.to_bytes()),
+            }));
+        }
+    }
+    out
+}
+
+async fn sign(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
+    let (name, wallet) = load_wallet(&state, &ctx).await?;
+    let network = network_of(&ctx)?;
+    let finalize = ctx.fields.bool("finalize").unwrap_or(false);
+    let text = ctx
+        .fields
+        .str("psbt")
+        .ok_or_else(|| bad("missing required field \"psbt\""))?
+        .trim()
+        .to_string();
+    if text.len() > MAX_PSBT_BYTES.div_ceil(3) * 4 {
+        return Err(bad(format!(
+            "invalid value for field \"psbt\": larger than {MAX_PSBT_BYTES} bytes"
+        )));
+    }
+    let keys = Arc::new(WalletKeySource::new(
+        Arc::clone(&state),
+        name.clone(),
+        wallet,
+    )?);
+
+    let k = Arc::clone(&keys);
+    let prepared = tokio::task::spawn_blocking(move || prepare(&text, &k, network))
+        .await
+        .map_err(|e| LogicalError::Internal(format!("psbt task failed: {e}")))??;
+
+    let intent = Intent::BitcoinTransaction {
+        network: network.as_str().to_string(),
+        recipients: prepared.recipients.clone(),
+    };
+    enforce(&state, ctx.storage.as_ref(), &name, &intent).await?;
+
+    // BIP-340 auxiliary randomness from the OS (side-channel hardening).
+    let mut aux_rand = [0u8; 32];
+    rand::rngs::OsRng
+        .try_fill_bytes(&mut aux_rand)
+        .map_err(|e| LogicalError::Internal(format!("os randomness: {e}")))?;
+    let options = SignOptions { finalize, aux_rand };
+    let k = Arc::clone(&keys);
+    let (signed, signer_list) = tokio::task::spawn_blocking(move || {
+        let signed = sign_psbt(&prepared.psbt, &*k, &options).map_err(btc_error)?;
+        // From the PSBT as given: finalizing removes the key origins.
+        let list = signers(&prepared.psbt, &signed.signed_inputs, &k, network);
+        Ok::<_, LogicalError>((signed, list))
+    })
+    .await
+    .map_err(|e| LogicalError::Internal(format!("psbt task failed: {e}")))??;
+
+    let mut out = Map::new();
+    if let Some(Value::Object(first)) = signer_list.first() {
+        for f in ["address", "path", "public_key"] {
+            if let Some(v) = first.get(f) {
+                out.insert(f.into(), v.clone());
+            }
+        }
+    }
+    out.insert("psbt".into(), json!(signed.psbt.to_base64()));
+    out.insert("signed_inputs".into(), json!(signed.signed_inputs));
+    out.insert("signers".into(), Value::Array(signer_list));
+    out.insert("network".into(), json!(network.as_str()));
+    if let (Some(tx), Some(txid)) = (&signed.transaction, &signed.txid) {
+        out.insert("transaction".into(), json!(hex::encode(tx)));
+        out.insert("txid".into(), json!(txid));
+    }
+    Ok(Some(Response::with_data(out)))
+}

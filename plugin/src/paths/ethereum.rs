@@ -1,0 +1,352 @@
+//! `wallets/{name}/ethereum/sign-transaction`, `sign-message` (EIP-191
+//! personal_sign) and `sign-typed-data` (EIP-712 v4).
+//!
+//! No network access, ever: the caller supplies nonce and fees.
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value, json};
+use wallet_core::ethereum::{
+    self, Address, EthereumError, TransactionRequest, TxType, access_list_from_json,
+    eip712::{self, TypedData},
+};
+
+use crate::backend::Crypto;
+use crate::logical::{Ctx, Field, HandlerResult, LogicalError, Operation, Path, Response, handler};
+use crate::paths::keysel::{
+    BitcoinOpts, Chain, Signer, bad, hex0x, key_fields, load_wallet, name_field, select_key,
+    signer, signer_fields,
+};
+use crate::policy::{Intent, enforce};
+
+/// Largest `data` (calldata) accepted: 128 KiB, the transaction size limit
+/// of geth's transaction pool.
+pub const MAX_DATA_BYTES: usize = 128 * 1024;
+/// Largest message accepted by sign-message.
+pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
+
+const TX_SYNOPSIS: &str = "Sign an Ethereum transaction (legacy, EIP-2930 or EIP-1559).";
+const TX_DESCRIPTION: &str = "\
+Builds and signs a transaction with the selected key and returns `signed_transaction` (0x \
+EIP-2718 bytes, ready for eth_sendRawTransaction), `transaction_hash`, `from`, `type`, `r`, \
+`s` and `v` (legacy: chain_id*2+35+parity, EIP-155; typed: the y-parity 0 or 1), with the \
+signer's `path` and `public_key`.
+
+Integers (chain_id, nonce, gas_limit, value, fees) are accepted as decimal strings, 0x hex \
+strings or JSON integers. `type` defaults to eip1559 when max_fee_per_gas is given, else \
+legacy; fee fields of another type are a 400. An omitted or empty `to` creates a contract. \
+The wallet's ethereum policy is checked before the signature is made. The plugin never \
+contacts a network: nonce and fees are the caller's.";
+
+const MSG_SYNOPSIS: &str = "Sign a message with EIP-191 personal_sign.";
+const MSG_DESCRIPTION: &str = "\
+Signs keccak256(\"\\x19Ethereum Signed Message:\\n\" || length || message) and returns \
+`signature` (0x, 65 bytes r||s||v with v 27 or 28), `hash` (the EIP-191 digest) and the \
+signer's `address`, `path` and `public_key`. Send exactly one of `message` (UTF-8 text) or \
+`message_hex` (0x bytes). Governed only by the policy's allowed_chain_ids (a message has no \
+chain id).";
+
+const TYPED_SYNOPSIS: &str = "Sign EIP-712 typed data (eth_signTypedData_v4).";
+const TYPED_DESCRIPTION: &str = "\
+Hashes `typed_data` (the JSON object of eth_signTypedData_v4 with types, primaryType, domain \
+and message; an object or a string holding it) per EIP-712 and signs the digest. Returns \
+`signature` (0x, 65 bytes r||s||v), `hash` (the signing digest), `domain_separator` and the \
+signer's `address`, `path` and `public_key`. When the wallet's ethereum policy lists \
+allowed_chain_ids, a domain.chainId outside it is refused with 403.";
+
+fn quantity(name: &'static str, description: &'static str) -> Field {
+    Field::big_int(name, description)
+}
+
+pub fn sign_transaction_path() -> Path<Crypto> {
+    Path::new("wallets/{name}/ethereum/sign-transaction")
+        .field(name_field())
+        .fields(key_fields())
+        .field(
+            quantity(
+                "chain_id",
+                "The chain id (EIP-155), e.g. 1 for mainnet. Required.",
+            )
+            .required(),
+        )
+        .field(quantity("nonce", "The sender's transaction count. Required.").required())
+        .field(quantity("gas_limit", "The gas limit. Required.").required())
+        .field(Field::string(
+            "to",
+            "The recipient: 0x followed by 40 hex digits (mixed case must be a valid EIP-55 \
+             checksum). Omitted or empty creates a contract.",
+        ))
+        .field(quantity("value", "The amount in wei. Defaults to 0."))
+        .field(Field::string(
+            "data",
+            "The calldata (or contract init code) as 0x hex, at most 128 KiB. Defaults to empty.",
+        ))
+        .field(
+            Field::string(
+                "type",
+                "The transaction type: legacy, eip2930 or eip1559. Defaults to eip1559 when \
+                 max_fee_per_gas is given, else legacy.",
+            )
+            .one_of(&["legacy", "eip2930", "eip1559"]),
+        )
+        .field(quantity(
+            "gas_price",
+            "The gas price in wei (legacy and eip2930).",
+        ))
+        .field(quantity(
+            "max_fee_per_gas",
+            "The fee cap in wei per gas (eip1559).",
+        ))
+        .field(quantity(
+            "max_priority_fee_per_gas",
+            "The priority fee (tip) in wei per gas (eip1559).",
+        ))
+        .field(Field::object_list(
+            "access_list",
+            "The EIP-2930 access list (eip2930 and eip1559): a list of {address, storage_keys} \
+             with storage keys as 0x 32-byte hex.",
+        ))
+        .operation(
+            Operation::Update,
+            "Sign an Ethereum transaction.",
+            handler(sign_transaction),
+        )
+        .help(TX_SYNOPSIS, TX_DESCRIPTION)
+}
+
+pub fn sign_message_path() -> Path<Crypto> {
+    Path::new("wallets/{name}/ethereum/sign-message")
+        .field(name_field())
+        .fields(key_fields())
+        .field(Field::string(
+            "message",
+            "The message as UTF-8 text. Send this or message_hex, not both.",
+        ))
+        .field(Field::string(
+            "message_hex",
+            "The message as 0x hex bytes. Send this or message, not both.",
+        ))
+        .operation(
+            Operation::Update,
+            "Sign a message with EIP-191 personal_sign.",
+            handler(sign_message),
+        )
+        .help(MSG_SYNOPSIS, MSG_DESCRIPTION)
+}
+
+pub fn sign_typed_data_path() -> Path<Crypto> {
+    Path::new("wallets/{name}/ethereum/sign-typed-data")
+        .field(name_field())
+        .fields(key_fields())
+        .field(
+            Field::map(
+                "typed_data",
+                "The EIP-712 typed data of eth_signTypedData_v4 (types, primaryType, domain, \
+                 message), as a JSON object or a string holding one; at most 1 MiB.",
+            )
+            .required(),
+        )
+        .operation(
+            Operation::Update,
+            "Sign EIP-712 typed data.",
+            handler(sign_typed_data),
+        )
+        .help(TYPED_SYNOPSIS, TYPED_DESCRIPTION)
+}
+
+/// Maps a wallet-core Ethereum error to a 400 naming the field (a signing
+/// failure is our own fault).
+fn eth_error(e: EthereumError) -> LogicalError {
+    match e {
+        EthereumError::InvalidField { field, reason } => {
+            bad(format!("invalid value for field \"{field}\": {reason}"))
+        }
+        EthereumError::MissingField { field } => bad(format!("missing required field \"{field}\"")),
+        EthereumError::FieldNotAllowed { field, tx_type } => bad(format!(
+            "field \"{field}\" is not allowed for {} transactions",
+            tx_type.as_str()
+        )),
+        EthereumError::TypedData(e) => bad(format!("invalid value for field \"typed_data\": {e}")),
+        EthereumError::Sign(e) => LogicalError::Internal(format!("signing failed: {e}")),
+        other => bad(other.to_string()),
+    }
+}
+
+fn u64_of(ctx: &Ctx, field: &str) -> Result<Option<u64>, LogicalError> {
+    ctx.fields
+        .big_int(field)
+        .map(|v| {
+            u64::try_from(v).map_err(|_| {
+                bad(format!(
+                    "invalid value for field \"{field}\": exceeds 64 bits"
+                ))
+            })
+        })
+        .transpose()
+}
+
+/// Decodes `0x` hex of at most `max` bytes.
+fn hex_bytes(s: &str, field: &str, max: usize) -> Result<Vec<u8>, LogicalError> {
+    if s.len() > 2 + 2 * max {
+        return Err(bad(format!(
+            "invalid value for field \"{field}\": larger than {max} bytes"
+        )));
+    }
+    ethereum::parse_hex_bytes(s, field).map_err(eth_error)
+}
+
+async fn ethereum_signer(state: &Crypto, ctx: &Ctx) -> Result<(String, Signer), LogicalError> {
+    let (name, wallet) = load_wallet(state, ctx).await?;
+    let req = select_key(ctx, &wallet, Chain::Ethereum, BitcoinOpts::default())?;
+    let s = signer(state, &name, &wallet, &req)?;
+    Ok((name, s))
+}
+
+fn signer_data(s: &Signer) -> Result<Map<String, Value>, LogicalError> {
+    let mut data = Map::new();
+    signer_fields(&mut data, s, Chain::Ethereum, BitcoinOpts::default())?;
+    Ok(data)
+}
+
+async fn sign_transaction(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
+    let to = match ctx.fields.str("to").map(str::trim) {
+        None | Some("") => None,
+        Some(s) => Some(Address::parse_field(s, "to").map_err(eth_error)?),
+    };
+    let data = match ctx.fields.str("data") {
+        None => Vec::new(),
+        Some(s) => hex_bytes(s.trim(), "data", MAX_DATA_BYTES)?,
+    };
+    let tx_type = match ctx.fields.str("type") {
+        None => None,
+        Some(s) => Some(s.parse::<TxType>().map_err(eth_error)?),
+    };
+    let access_list = match ctx.fields.object_list("access_list") {
+        None => None,
+        Some(items) => {
+            Some(access_list_from_json(&Value::Array(items.to_vec())).map_err(eth_error)?)
+        }
+    };
+    let request = TransactionRequest {
+        tx_type,
+        chain_id: u64_of(&ctx, "chain_id")?,
+        nonce: u64_of(&ctx, "nonce")?,
+        gas_limit: u64_of(&ctx, "gas_limit")?,
+        to,
+        value: ctx.fields.big_int("value"),
+        data,
+        gas_price: ctx.fields.big_int("gas_price"),
+        max_fee_per_gas: ctx.fields.big_int("max_fee_per_gas"),
+        max_priority_fee_per_gas: ctx.fields.big_int("max_priority_fee_per_gas"),
+        access_list,
+    };
+    let tx = request.build().map_err(eth_error)?;
+    tx.validate().map_err(eth_error)?;
+
+    let (name, s) = ethereum_signer(&state, &ctx).await?;
+    let intent = Intent::EthereumTransaction {
+        chain_id: tx.chain_id(),
+        to: tx.to().map(|a| a.to_checksum()),
+        value: tx.value(),
+    };
+    enforce(&state, ctx.storage.as_ref(), &name, &intent).await?;
+    let signed = tx.sign(s.secp256k1()?).map_err(eth_error)?;
+
+    let mut out = signer_data(&s)?;
+    // Transactions name their signer `from`.
+    out.remove("address");
+    out.insert("from".into(), json!(signed.from.to_checksum()));
+    out.insert("signed_transaction".into(), json!(hex0x(&signed.raw)));
+    out.insert("transaction_hash".into(), json!(hex0x(&signed.hash)));
+    out.insert("type".into(), json!(signed.tx_type.as_str()));
+    out.insert("r".into(), json!(hex0x(&signed.r)));
+    out.insert("s".into(), json!(hex0x(&signed.s)));
+    out.insert("v".into(), json!(signed.v));
+    out.insert("chain_id".into(), json!(tx.chain_id().to_string()));
+    Ok(Some(Response::with_data(out)))
+}
+
+async fn sign_message(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
+    let message: Vec<u8> = match (ctx.fields.str("message"), ctx.fields.str("message_hex")) {
+        (Some(_), Some(_)) => {
+            return Err(bad(
+                "send exactly one of field \"message\" or field \"message_hex\", not both",
+            ));
+        }
+        (None, None) => {
+            return Err(bad(
+                "missing required field \"message\" (or \"message_hex\")",
+            ));
+        }
+        (Some(text), None) => {
+            if text.len() > MAX_MESSAGE_BYTES {
+                return Err(bad(format!(
+                    "invalid value for field \"message\": larger than {MAX_MESSAGE_BYTES} bytes"
+                )));
+            }
+            text.as_bytes().to_vec()
+        }
+        (None, Some(h)) => hex_bytes(h.trim(), "message_hex", MAX_MESSAGE_BYTES)?,
+    };
+    let (name, s) = ethereum_signer(&state, &ctx).await?;
+    enforce(
+        &state,
+        ctx.storage.as_ref(),
+        &name,
+        &Intent::EthereumMessage,
+    )
+    .await?;
+    let sig = ethereum::sign_personal_message(s.secp256k1()?, &message).map_err(eth_error)?;
+    let mut out = signer_data(&s)?;
+    out.insert("signature".into(), json!(hex0x(&sig.signature)));
+    out.insert("hash".into(), json!(hex0x(&sig.hash)));
+    Ok(Some(Response::with_data(out)))
+}
+
+async fn sign_typed_data(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
+    let raw = ctx
+        .fields
+        .map("typed_data")
+        .ok_or_else(|| bad("missing required field \"typed_data\""))?;
+    let value = Value::Object(raw.clone());
+    let size = serde_json::to_vec(&value)
+        .map(|v| v.len())
+        .unwrap_or(usize::MAX);
+    if size > eip712::MAX_JSON_BYTES {
+        return Err(bad(format!(
+            "invalid value for field \"typed_data\": larger than {} bytes",
+            eip712::MAX_JSON_BYTES
+        )));
+    }
+    let typed = TypedData::from_api_value(&value).map_err(|e| eth_error(e.into()))?;
+    let chain_id = match typed.domain_chain_id().map_err(|e| eth_error(e.into()))? {
+        None => None,
+        Some(id) => Some(u64::try_from(id).map_err(|_| {
+            bad("invalid value for field \"typed_data\": domain.chainId exceeds 64 bits")
+        })?),
+    };
+    // Hash before the policy check so that malformed data is a 400 even
+    // when a policy would refuse it.
+    typed.hash().map_err(|e| eth_error(e.into()))?;
+
+    let (name, s) = ethereum_signer(&state, &ctx).await?;
+    enforce(
+        &state,
+        ctx.storage.as_ref(),
+        &name,
+        &Intent::EthereumTypedData { chain_id },
+    )
+    .await?;
+    let (sig, hashes) = ethereum::sign_typed_data(s.secp256k1()?, &typed).map_err(eth_error)?;
+    let mut out = signer_data(&s)?;
+    out.insert("signature".into(), json!(hex0x(&sig.signature)));
+    out.insert("hash".into(), json!(hex0x(&sig.hash)));
+    out.insert(
+        "domain_separator".into(),
+        json!(hex0x(&hashes.domain_separator)),
+    );
+    if let Some(m) = hashes.message_hash {
+        out.insert("message_hash".into(), json!(hex0x(&m)));
+    }
+    Ok(Some(Response::with_data(out)))
+}

@@ -1,0 +1,429 @@
+//! In-process tests of `wallets/{name}/policy/{chain}` over in-memory storage.
+
+use serde_json::{Value, json};
+
+use crate::backend::testing::{TestBackend, bad_request};
+use crate::logical::{Backend, LogicalError, Operation};
+use crate::store::keys;
+
+/// EIP-55 examples (the EIP's own test list).
+const ETH_A: &str = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed";
+const ETH_B: &str = "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359";
+/// BIP-173 / BIP-350 examples and well-known base58 addresses.
+const BTC_P2WPKH: &str = "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4";
+const BTC_P2TR: &str = "bc1p5d7rjq7g6rdk2yhzks9smlaqtedr4dekq08ge8ztwac72sfr9rusxg3297";
+const BTC_TESTNET: &str = "tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx";
+const BTC_P2PKH: &str = "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2";
+const BTC_P2SH: &str = "3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy";
+
+fn litecoin() -> String {
+    let hrp = bech32::Hrp::parse("ltc").expect("hrp");
+    bech32::segwit::encode(hrp, bech32::segwit::VERSION_0, &[7u8; 20]).expect("encodes")
+}
+
+async fn with_wallet() -> TestBackend {
+    let t = TestBackend::new();
+    t.write_ok("wallets/w", json!({})).await;
+    t
+}
+
+#[tokio::test]
+async fn an_ethereum_policy_is_created_read_and_listed_on_the_wallet() {
+    let t = with_wallet().await;
+    let r = t
+        .write_ok(
+            "wallets/w/policy/ethereum",
+            json!({
+                "allowed_chain_ids": [1, "137", "0xa"],
+                "allowed_recipients": [ETH_A.to_lowercase()],
+                "denied_recipients": ETH_B,
+                "max_value_per_tx": "0xde0b6b3a7640000",
+                "max_value_per_day": 2_000_000_000_000_000_000_u64,
+                "allow_contract_creation": false,
+            }),
+        )
+        .await;
+    assert_eq!(r.data["chain"], json!("ethereum"));
+    assert_eq!(r.data["allowed_chain_ids"], json!([1, 137, 10]));
+    // Stored lower-case, shown EIP-55 checksummed.
+    assert_eq!(r.data["allowed_recipients"], json!([ETH_A]));
+    assert_eq!(r.data["denied_recipients"], json!([ETH_B]));
+    assert_eq!(r.data["max_value_per_tx"], json!("1000000000000000000"));
+    assert_eq!(r.data["max_value_per_day"], json!("2000000000000000000"));
+    assert_eq!(r.data["allow_contract_creation"], json!(false));
+    let read = t.read_ok("wallets/w/policy/ethereum").await;
+    assert_eq!(read.data, r.data);
+    assert_eq!(
+        t.read_ok("wallets/w").await.data["policies"],
+        json!(["ethereum"])
+    );
+    let raw = t
+        .storage
+        .raw(&keys::policy("w", "ethereum"))
+        .expect("stored");
+    let raw = String::from_utf8(raw.to_vec()).expect("utf8");
+    assert!(raw.contains("\"version\":1"), "{raw}");
+    assert!(raw.contains(&ETH_A.to_lowercase()), "{raw}");
+}
+
+#[tokio::test]
+async fn a_new_policy_has_no_restrictions_and_contract_creation_defaults_to_true() {
+    let t = with_wallet().await;
+    let r = t.write_ok("wallets/w/policy/ethereum", json!({})).await;
+    assert_eq!(r.data["allowed_chain_ids"], json!([]));
+    assert_eq!(r.data["allowed_recipients"], json!([]));
+    assert_eq!(r.data["denied_recipients"], json!([]));
+    assert_eq!(r.data["allow_contract_creation"], json!(true));
+    assert!(r.data.get("max_value_per_tx").is_none());
+    assert!(r.data.get("max_value_per_day").is_none());
+}
+
+#[tokio::test]
+async fn updating_changes_only_the_fields_sent_and_empty_values_remove_limits() {
+    let t = with_wallet().await;
+    t.write_ok(
+        "wallets/w/policy/ethereum",
+        json!({"max_value_per_tx": "5", "max_value_per_day": "9", "denied_recipients": [ETH_B]}),
+    )
+    .await;
+    let r = t
+        .write_ok("wallets/w/policy/ethereum", json!({"max_value_per_tx": 7}))
+        .await;
+    assert_eq!(r.data["max_value_per_tx"], json!("7"));
+    assert_eq!(r.data["max_value_per_day"], json!("9"));
+    assert_eq!(r.data["denied_recipients"], json!([ETH_B]));
+    // The CLI form: `max_value_per_day=` and `denied_recipients=`.
+    let r = t
+        .write_ok(
+            "wallets/w/policy/ethereum",
+            json!({"max_value_per_day": "", "denied_recipients": ""}),
+        )
+        .await;
+    assert!(r.data.get("max_value_per_day").is_none());
+    assert_eq!(r.data["denied_recipients"], json!([]));
+    assert_eq!(r.data["max_value_per_tx"], json!("7"));
+}
+
+#[tokio::test]
+async fn a_bitcoin_policy_accepts_addresses_of_every_network_and_type() {
+    let t = with_wallet().await;
+    let upper = BTC_P2WPKH.to_uppercase();
+    let r = t
+        .write_ok(
+            "wallets/w/policy/bitcoin",
+            json!({
+                "allowed_recipients": [BTC_P2WPKH, BTC_P2TR, BTC_TESTNET, BTC_P2PKH, BTC_P2SH],
+                "denied_recipients": [upper],
+                "max_value_per_tx": "100000",
+                "max_value_per_day": 1_000_000,
+            }),
+        )
+        .await;
+    assert_eq!(
+        r.data["allowed_recipients"],
+        json!([BTC_P2WPKH, BTC_P2TR, BTC_TESTNET, BTC_P2PKH, BTC_P2SH])
+    );
+    // Bech32 is case-insensitive: the upper-case form is stored in lower case.
+    assert_eq!(r.data["denied_recipients"], json!([BTC_P2WPKH]));
+    assert_eq!(r.data["max_value_per_day"], json!("1000000"));
+    assert!(r.data.get("allowed_chain_ids").is_none());
+    assert!(r.data.get("allow_contract_creation").is_none());
+    assert_eq!(
+        t.read_ok("wallets/w").await.data["policies"],
+        json!(["bitcoin"])
+    );
+}
+
+#[tokio::test]
+async fn fields_of_another_chain_are_400s_naming_the_field() {
+    let t = with_wallet().await;
+    for (chain, field, value) in [
+        ("bitcoin", "allowed_chain_ids", json!([1])),
+        ("bitcoin", "allow_contract_creation", json!(false)),
+        ("solana", "max_value_per_tx", json!("1")),
+        ("solana", "denied_recipients", json!([])),
+    ] {
+        let msg = bad_request(
+            t.write(
+                &format!("wallets/w/policy/{chain}"),
+                json!({ field: value }),
+            )
+            .await,
+        );
+        assert!(
+            msg.contains(&format!("\"{field}\"")),
+            "{chain} {field}: {msg}"
+        );
+    }
+    // Nothing was stored by the refused writes.
+    assert_eq!(t.read_ok("wallets/w").await.data["policies"], json!([]));
+}
+
+#[tokio::test]
+async fn solana_accepts_an_empty_policy_without_fields() {
+    let t = with_wallet().await;
+    let r = t.write_ok("wallets/w/policy/solana", json!({})).await;
+    assert_eq!(
+        r.data,
+        json!({"chain": "solana"})
+            .as_object()
+            .cloned()
+            .expect("object")
+    );
+    assert_eq!(
+        t.read_ok("wallets/w").await.data["policies"],
+        json!(["solana"])
+    );
+}
+
+#[tokio::test]
+async fn malformed_values_are_400s_naming_the_field() {
+    let t = with_wallet().await;
+    let cases = [
+        ("ethereum", "allowed_chain_ids", json!(["mainnet"])),
+        ("ethereum", "allowed_chain_ids", json!([-1])),
+        (
+            "ethereum",
+            "allowed_chain_ids",
+            json!(["18446744073709551616"]),
+        ),
+        ("ethereum", "allowed_recipients", json!(["0x1234"])),
+        ("ethereum", "allowed_recipients", json!([BTC_P2WPKH])),
+        (
+            "ethereum",
+            "denied_recipients",
+            json!(["5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"]),
+        ),
+        (
+            "ethereum",
+            "denied_recipients",
+            json!(["0xZaAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"]),
+        ),
+        ("bitcoin", "allowed_recipients", json!([ETH_A])),
+        // A bad bech32 checksum, mixed case, and a bad base58 checksum.
+        (
+            "bitcoin",
+            "denied_recipients",
+            json!(["bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t5"]),
+        ),
+        (
+            "bitcoin",
+            "denied_recipients",
+            json!(["bc1qW508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"]),
+        ),
+        (
+            "bitcoin",
+            "allowed_recipients",
+            json!(["1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN3"]),
+        ),
+        // A valid segwit address of another coin (litecoin's `ltc`).
+        ("bitcoin", "allowed_recipients", json!([litecoin()])),
+        ("ethereum", "max_value_per_tx", json!("-1")),
+        ("ethereum", "max_value_per_tx", json!("1.5")),
+        ("bitcoin", "max_value_per_day", json!("0xzz")),
+        ("bitcoin", "max_value_per_day", json!(1e3)),
+        ("ethereum", "allow_contract_creation", json!("maybe")),
+        ("ethereum", "allowed_recipients", json!({"a": 1})),
+    ];
+    for (chain, field, value) in cases {
+        let msg = bad_request(
+            t.write(
+                &format!("wallets/w/policy/{chain}"),
+                json!({ field: value.clone() }),
+            )
+            .await,
+        );
+        assert!(
+            msg.contains(&format!("\"{field}\"")),
+            "{chain} {field}={value}: {msg}"
+        );
+    }
+    let too_many: Vec<String> = (0..1001).map(|i| format!("0x{i:040x}")).collect();
+    let msg = bad_request(
+        t.write(
+            "wallets/w/policy/ethereum",
+            json!({ "denied_recipients": too_many }),
+        )
+        .await,
+    );
+    assert!(msg.contains("\"denied_recipients\""), "{msg}");
+    assert_eq!(t.read_ok("wallets/w").await.data["policies"], json!([]));
+}
+
+#[tokio::test]
+async fn an_unknown_chain_is_a_400_naming_the_chain_field() {
+    let t = with_wallet().await;
+    let msg = bad_request(t.write("wallets/w/policy/dogecoin", json!({})).await);
+    assert!(msg.contains("\"chain\""), "{msg}");
+    let msg = bad_request(
+        t.call(Operation::Read, "wallets/w/policy/dogecoin", Value::Null)
+            .await,
+    );
+    assert!(msg.contains("\"chain\""), "{msg}");
+}
+
+#[tokio::test]
+async fn an_unknown_wallet_is_a_404_for_every_operation() {
+    let t = TestBackend::new();
+    for op in [Operation::Read, Operation::Delete] {
+        let r = t
+            .call(op, "wallets/nope/policy/ethereum", Value::Null)
+            .await;
+        assert!(
+            matches!(&r, Err(LogicalError::NotFound(m)) if m.contains("nope")),
+            "{r:?}"
+        );
+    }
+    let r = t
+        .write(
+            "wallets/nope/policy/ethereum",
+            json!({"max_value_per_tx": "1"}),
+        )
+        .await;
+    assert!(
+        matches!(&r, Err(LogicalError::NotFound(m)) if m.contains("nope")),
+        "{r:?}"
+    );
+    assert!(t.storage.keys().is_empty(), "{:?}", t.storage.keys());
+}
+
+#[tokio::test]
+async fn a_missing_policy_reads_as_nothing_and_deleting_removes_it() {
+    let t = with_wallet().await;
+    let r = t
+        .call(Operation::Read, "wallets/w/policy/bitcoin", Value::Null)
+        .await
+        .expect("read");
+    assert!(r.is_none());
+    t.write_ok("wallets/w/policy/bitcoin", json!({"max_value_per_tx": 1}))
+        .await;
+    t.write_ok("wallets/w/policy/ethereum", json!({})).await;
+    assert_eq!(
+        t.read_ok("wallets/w").await.data["policies"],
+        json!(["bitcoin", "ethereum"])
+    );
+    let r = t
+        .call(Operation::Delete, "wallets/w/policy/bitcoin", Value::Null)
+        .await
+        .expect("delete");
+    assert!(r.is_none());
+    assert_eq!(
+        t.read_ok("wallets/w").await.data["policies"],
+        json!(["ethereum"])
+    );
+    // Deleting again is not an error (like Vault's deletes).
+    t.call(Operation::Delete, "wallets/w/policy/bitcoin", Value::Null)
+        .await
+        .expect("delete again");
+}
+
+#[tokio::test]
+async fn the_existence_check_maps_writes_to_create_then_update() {
+    let t = with_wallet().await;
+    async fn check(t: &TestBackend) -> crate::logical::ExistenceCheck {
+        let req = t.request(Operation::Update, "wallets/w/policy/ethereum", json!({}));
+        t.backend.existence_check(req).await.expect("check")
+    }
+    let c = check(&t).await;
+    assert!(c.check_found && !c.exists);
+    t.write_ok("wallets/w/policy/ethereum", json!({})).await;
+    let c = check(&t).await;
+    assert!(c.check_found && c.exists);
+    // A bad chain does not fail the check (the handler answers the 400).
+    let req = t.request(Operation::Update, "wallets/w/policy/doge", json!({}));
+    let c = t.backend.existence_check(req).await.expect("check");
+    assert!(!c.exists);
+}
+
+#[tokio::test]
+async fn deleting_the_wallet_removes_its_policies_and_counters() {
+    let t = TestBackend::new();
+    t.write_ok("wallets/w", json!({"deletion_allowed": true}))
+        .await;
+    t.write_ok(
+        "wallets/w/policy/ethereum",
+        json!({"max_value_per_day": 10}),
+    )
+    .await;
+    let state = t.backend.state();
+    crate::policy::enforce(
+        state,
+        t.storage.as_ref(),
+        "w",
+        &crate::policy::Intent::EthereumTransaction {
+            chain_id: 1,
+            to: Some(ETH_A.into()),
+            value: ruint::aliases::U256::from(3u8),
+        },
+    )
+    .await
+    .expect("within the limit");
+    assert!(
+        t.storage
+            .raw(&keys::counter("w", "ethereum", "1"))
+            .is_some()
+    );
+    t.call(Operation::Delete, "wallets/w", Value::Null)
+        .await
+        .expect("delete");
+    assert!(t.storage.keys().is_empty(), "{:?}", t.storage.keys());
+}
+
+#[tokio::test]
+async fn a_policy_write_on_read_only_storage_keeps_the_hosts_error_text() {
+    let t = with_wallet().await;
+    t.storage.set_read_only(true);
+    let r = t
+        .write("wallets/w/policy/ethereum", json!({"max_value_per_tx": 1}))
+        .await;
+    match r {
+        Err(e @ LogicalError::Storage(_)) => {
+            assert_eq!(e.to_string(), crate::logical::memory::READONLY_ERROR)
+        }
+        other => panic!("expected the storage error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn help_and_openapi_describe_the_policy_path_and_its_fields() {
+    let t = TestBackend::new();
+    let r = t
+        .call(Operation::Help, "wallets/w/policy/ethereum", Value::Null)
+        .await
+        .expect("help")
+        .expect("response");
+    let help = r.data["help"].as_str().expect("help text");
+    for field in [
+        "allowed_chain_ids",
+        "allowed_recipients",
+        "denied_recipients",
+        "max_value_per_tx",
+        "max_value_per_day",
+        "allow_contract_creation",
+    ] {
+        assert!(help.contains(field), "help lacks {field}");
+    }
+    let root = t
+        .call(
+            Operation::Help,
+            "",
+            json!({"requestResponsePrefix": "vault-plugin-crypto"}),
+        )
+        .await
+        .expect("root help")
+        .expect("response");
+    let item = &root.data["openapi"]["paths"]["/wallets/{name}/policy/{chain}"];
+    assert_eq!(item["x-vault-createSupported"], json!(true));
+    let props = &item["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"];
+    for field in [
+        "allowed_chain_ids",
+        "allowed_recipients",
+        "denied_recipients",
+        "max_value_per_tx",
+        "max_value_per_day",
+        "allow_contract_creation",
+    ] {
+        let desc = props[field]["description"].as_str().unwrap_or("");
+        assert!(desc.ends_with('.'), "{field} lacks a sentence: {desc:?}");
+    }
+}
