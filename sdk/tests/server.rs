@@ -1,8 +1,5 @@
-//! Every client method against a real `bao` dev server with the plugin mounted at `crypto/`.
-//!
-//! Tests for engine paths that are not on main yet carry `#[ignore = "..."]` naming the
-//! path; they are written to api.md and switch on by deleting that line once the path lands
-//! (`cargo test -p vault-crypto-sdk -- --ignored` runs them early).
+//! Every client method against a real `bao` dev server with the plugin mounted at `crypto/`
+//! (the alloy signer test needs `--features alloy`).
 
 use std::time::Duration;
 
@@ -139,7 +136,6 @@ async fn errors_map_to_status_and_name_the_field() {
 }
 
 #[tokio::test]
-#[ignore = "plugin bug: words=13 is answered 500 `internal error`; api.md says 400 naming the field"]
 async fn an_invalid_word_count_is_a_400_naming_words() {
     let server = DevServer::with_plugin();
     let c = client_for(&server);
@@ -194,7 +190,6 @@ async fn sys_paths_answer_for_a_dev_server() {
 }
 
 #[tokio::test]
-#[ignore = "needs wallets/:name/export on main"]
 async fn export_only_when_exportable() {
     let server = DevServer::with_plugin();
     let c = client_for(&server);
@@ -231,7 +226,6 @@ async fn hd_wallet(c: &Client, name: &str, raw: bool) {
 }
 
 #[tokio::test]
-#[ignore = "needs wallets/:name/addresses and xpub on main"]
 async fn addresses_and_xpub_match_the_bip_vectors() {
     let server = DevServer::with_plugin();
     let c = client_for(&server);
@@ -294,7 +288,6 @@ async fn addresses_and_xpub_match_the_bip_vectors() {
 }
 
 #[tokio::test]
-#[ignore = "needs wallets/:name/policy and ethereum/* on main"]
 async fn ethereum_signing_and_policy_refusals() {
     let server = DevServer::with_plugin();
     let c = client_for(&server);
@@ -397,7 +390,6 @@ async fn ethereum_signing_and_policy_refusals() {
 }
 
 #[tokio::test]
-#[ignore = "needs wallets/:name/sign-hash on main"]
 async fn sign_hash_is_refused_unless_allowed() {
     let server = DevServer::with_plugin();
     let c = client_for(&server);
@@ -419,7 +411,6 @@ async fn sign_hash_is_refused_unless_allowed() {
 }
 
 #[tokio::test]
-#[ignore = "needs wallets/:name/solana/* on main"]
 async fn solana_message_signing() {
     let server = DevServer::with_plugin();
     let c = client_for(&server);
@@ -438,7 +429,6 @@ async fn solana_message_signing() {
 }
 
 #[tokio::test]
-#[ignore = "needs wallets/:name/bitcoin/sign-psbt on main"]
 async fn bitcoin_psbt_without_our_inputs_is_a_400() {
     let server = DevServer::with_plugin();
     let c = client_for(&server);
@@ -462,7 +452,6 @@ mod alloy {
     use vault_crypto_sdk::alloy::VaultSigner;
 
     #[tokio::test]
-    #[ignore = "needs ethereum/* and addresses on main"]
     async fn alloy_signs_in_vault_and_alloy_recovers_the_signer() {
         let server = DevServer::with_plugin();
         let c = client_for(&server);
