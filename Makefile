@@ -5,7 +5,7 @@ SHELL := /usr/bin/env bash
 
 CARGO ?= cargo
 
-.PHONY: help dev test tools lint fmt fmtcheck clippy shellcheck build unit integration ha-test release bench clean
+.PHONY: help dev test tools lint fmt fmtcheck clippy shellcheck build unit integration ha-test release release-repro release-tools bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
@@ -54,6 +54,15 @@ ha-test: ## the 3-node HA scenarios (native mode, loopback, TLS), with two plugi
 	scripts/test-ha.sh
 
 test: tools lint unit ha-test ## everything CI runs: lint and every test tier
+
+release: ## linux/amd64 artifacts (glibc + static musl) and dist/SHA256SUMS; refuses a v* tag != Cargo.toml version
+	scripts/release.sh --target all
+
+release-repro: ## release, plus a second clean build of each target in another target dir, compared byte for byte
+	scripts/release.sh --target all --check-repro
+
+release-tools: ## what the static musl build needs when no rustup musl std is installed
+	apt-get install -y -qq musl-tools rustc-web cargo-web rust-web-src
 
 clean:
 	$(CARGO) clean
