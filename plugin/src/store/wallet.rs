@@ -272,3 +272,79 @@ impl WalletCodec for Wallet {
         Ok(entry)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::derived::DerivedKey;
+    use wallet_core::hd::DerivationPath;
+
+    const PHRASE: &str =
+        "legal winner thank year wave sausage worth useful legal winner thank yellow";
+
+    /// Every rendering of a value that must not show key material.
+    fn renderings(v: &impl std::fmt::Debug) -> String {
+        format!("{v:?}\n{v:#?}")
+    }
+
+    #[test]
+    fn debug_of_decoded_wallets_and_cached_keys_shows_no_key_material() {
+        let mnemonic = Mnemonic::parse(PHRASE).expect("mnemonic");
+        let passphrase = Passphrase::new("correct horse");
+        let seed_hex = hex::encode(mnemonic.to_seed(&passphrase).expose_bytes());
+        let hd = HdWallet::from_mnemonic(&mnemonic, &passphrase).expect("hd");
+        let eth = hd
+            .derive_secp256k1(&DerivationPath::ethereum(0, 0).expect("path"))
+            .expect("key");
+        let sol = hd
+            .derive_ed25519(&DerivationPath::solana(0).expect("path"))
+            .expect("key");
+        let eth_hex = hex::encode(*eth.expose_bytes());
+        let sol_hex = hex::encode(*sol.expose_bytes());
+        let imported_hex = "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318";
+        let imported = KeyWallet::from_hex(Curve::Secp256k1, imported_hex).expect("key");
+        let hd_wallet = Wallet {
+            name: "w".into(),
+            created_time: String::new(),
+            exportable: false,
+            deletion_allowed: false,
+            allow_raw_signing: false,
+            keys: WalletKeys::Hd {
+                mnemonic,
+                passphrase,
+                hd,
+            },
+        };
+        let key_wallet = Wallet {
+            keys: WalletKeys::Key(imported),
+            ..hd_wallet.clone()
+        };
+        let shown = [
+            renderings(&hd_wallet),
+            renderings(&key_wallet),
+            renderings(&DerivedKey::secp256k1(eth)),
+            renderings(&DerivedKey::ed25519(sol)),
+        ]
+        .join("\n");
+        let mut needles = vec![
+            seed_hex,
+            eth_hex,
+            sol_hex,
+            imported_hex.to_string(),
+            "correct horse".to_string(),
+        ];
+        needles.extend(PHRASE.split(' ').map(str::to_string));
+        for needle in needles {
+            assert!(!shown.contains(&needle), "Debug shows {needle:?}:\n{shown}");
+            assert!(
+                !shown.contains(&needle.to_uppercase()),
+                "Debug shows {needle:?} (upper case)"
+            );
+        }
+        // The positive control: the renderings are not empty shells.
+        assert!(
+            shown.contains("Wallet") && shown.contains("Secp256k1"),
+            "{shown}"
+        );
+    }
+}
