@@ -197,8 +197,10 @@ pub async fn enforce_at(
         // nothing can refuse, so do not even read the policy.
         Intent::EthereumMessage | Intent::Solana => return Ok(()),
     };
-    // Read without the lock (and uncached, so every node sees the current
-    // policy at once): the hot path never serializes on a read.
+    // Read without the lock, from the policy cache (kept current by our
+    // own writes and by the host's InvalidateKey for changes replicated
+    // from another node): the hot path neither serializes nor reaches
+    // storage.
     let Some(policy) = crypto
         .store
         .policy::<PolicyEntry>(storage, wallet, chain)

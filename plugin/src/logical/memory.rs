@@ -19,6 +19,9 @@ pub const READONLY_ERROR: &str = "cannot write to readonly storage";
 pub struct MemoryStorage {
     entries: Mutex<BTreeMap<String, StorageValue>>,
     read_only: Mutex<bool>,
+    /// Every key passed to `get`, in order (what a request cost in round
+    /// trips to the host).
+    reads: Mutex<Vec<String>>,
 }
 
 impl MemoryStorage {
@@ -29,6 +32,11 @@ impl MemoryStorage {
     /// Makes every `put`/`delete` fail with [`READONLY_ERROR`].
     pub fn set_read_only(&self, read_only: bool) {
         *self.read_only.lock() = read_only;
+    }
+
+    /// Every key read with `get` so far, in order; emptied by the call.
+    pub fn take_reads(&self) -> Vec<String> {
+        std::mem::take(&mut *self.reads.lock())
     }
 
     /// Every key currently stored (sorted).
@@ -81,6 +89,7 @@ impl Storage for MemoryStorage {
     }
 
     async fn get(&self, key: &str) -> Result<Option<StorageValue>, StorageError> {
+        self.reads.lock().push(key.to_string());
         Ok(self.entries.lock().get(key).cloned())
     }
 

@@ -13,6 +13,12 @@ use super::locks::{LockMap, NameGuard};
 /// How many decoded wallets are kept in memory.
 pub const DEFAULT_CACHE_CAPACITY: usize = 512;
 
+/// How many policy entries (present or absent) are kept in memory.
+pub const POLICY_CACHE_CAPACITY: usize = 4096;
+
+/// A policy entry as stored, or the fact that there is none.
+type CachedPolicy = Option<StorageValue>;
+
 /// Locks, the wallet cache, the derived-key cache and typed access to
 /// every storage key.
 pub struct Store<W> {
@@ -21,6 +27,11 @@ pub struct Store<W> {
     /// Derived signing keys; emptied for a wallet together with its
     /// wallet cache entry (see [`super::derived`]).
     keys: KeyCache,
+    /// Policy entries by storage key, absent ones included, so that
+    /// signing on a hot wallet makes no storage round trip. Writes go
+    /// through this store (which updates the cache); changes made on
+    /// another node arrive as `InvalidateKey`.
+    policies: Cache<CachedPolicy>,
 }
 
 impl<W> Default for Store<W> {
@@ -35,6 +46,7 @@ impl<W> Store<W> {
             locks: LockMap::new(),
             wallets: Cache::new(cache_capacity),
             keys: KeyCache::new(DEFAULT_KEY_CACHE_CAPACITY),
+            policies: Cache::new(POLICY_CACHE_CAPACITY),
         }
     }
 
@@ -48,13 +60,21 @@ impl<W> Store<W> {
         if let Some(name) = keys::wallet_name_of(key) {
             self.wallets.remove(name);
             self.keys.remove_wallet(name);
+        } else if key.starts_with(keys::POLICY_PREFIX) {
+            self.policies.remove(key);
         }
     }
 
-    /// Forgets every cached wallet and derived key (cleanup).
+    /// Forgets every cached wallet, derived key and policy (cleanup).
     pub fn clear(&self) {
         self.wallets.clear();
         self.keys.clear();
+        self.policies.clear();
+    }
+
+    /// How many policy entries (present or absent) are cached.
+    pub fn cached_policies(&self) -> usize {
+        self.policies.len()
     }
 
     /// The derived-key cache (tests and metrics).
@@ -191,6 +211,9 @@ impl<W: WalletCodec> Store<W> {
     ) -> Result<(), LogicalError> {
         let name = guard.name();
         delete_tree(storage, &keys::policies(name)).await?;
+        // Deleting a wallet is rare: forgetting every cached policy is
+        // simpler than tracking the chains of this one.
+        self.policies.clear();
         delete_tree(storage, &keys::counters(name)).await?;
         // Drop the cached copy before and after: a reader that raced with us
         // cannot re-insert (the generation moved).
@@ -220,13 +243,28 @@ impl<W> Store<W> {
         Ok(chains)
     }
 
+    /// The policy of one chain, from the cache or storage (an absent
+    /// policy is cached too).
     pub async fn policy<P: Versioned>(
         &self,
         storage: &dyn Storage,
         name: &str,
         chain: &str,
     ) -> Result<Option<P>, LogicalError> {
-        get_entry(storage, &keys::policy(name, chain)).await
+        let key = keys::policy(name, chain);
+        let cached = match self.policies.get(&key) {
+            Some(c) => c,
+            None => {
+                let seen = self.policies.generation();
+                let loaded = Arc::new(storage.get(&key).await?);
+                self.policies.insert_loaded(&key, Arc::clone(&loaded), seen);
+                loaded
+            }
+        };
+        match cached.as_ref() {
+            Some(bytes) => Ok(Some(entry::decode::<P>(bytes)?.value)),
+            None => Ok(None),
+        }
     }
 
     pub async fn put_policy<P: Versioned>(
@@ -236,7 +274,13 @@ impl<W> Store<W> {
         chain: &str,
         policy: &P,
     ) -> Result<(), LogicalError> {
-        put_entry(storage, &keys::policy(guard.name(), chain), policy).await
+        let key = keys::policy(guard.name(), chain);
+        // Forget before and after: a reader that loaded the old entry in
+        // between cannot put it back (the generation moved).
+        self.policies.remove(&key);
+        let result = put_entry(storage, &key, policy).await;
+        self.policies.remove(&key);
+        result
     }
 
     pub async fn delete_policy(
@@ -245,7 +289,11 @@ impl<W> Store<W> {
         storage: &dyn Storage,
         chain: &str,
     ) -> Result<(), LogicalError> {
-        Ok(storage.delete(&keys::policy(guard.name(), chain)).await?)
+        let key = keys::policy(guard.name(), chain);
+        self.policies.remove(&key);
+        let result = storage.delete(&key).await;
+        self.policies.remove(&key);
+        Ok(result?)
     }
 
     /// A counter, read under the wallet's lock (counters are read-modify-write).

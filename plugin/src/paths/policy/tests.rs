@@ -427,3 +427,69 @@ async fn help_and_openapi_describe_the_policy_path_and_its_fields() {
         assert!(desc.ends_with('.'), "{field} lacks a sentence: {desc:?}");
     }
 }
+
+fn legacy_tx(chain_id: u64) -> Value {
+    json!({
+        "chain_id": chain_id, "nonce": 0, "gas_limit": 21000,
+        "to": ETH_A, "value": "1", "gas_price": "1000000000",
+    })
+}
+
+#[tokio::test]
+async fn a_hot_wallet_signs_without_storage_reads_and_policy_changes_apply_at_once() {
+    let t = with_wallet().await;
+    let sign = "wallets/w/ethereum/sign-transaction";
+    t.write_ok(sign, legacy_tx(1)).await;
+    t.storage.take_reads();
+    // Hot: wallet, derived key and the absent policy all come from memory.
+    t.write_ok(sign, legacy_tx(1)).await;
+    t.write_ok("wallets/w/ethereum/sign-message", json!({"message": "hi"}))
+        .await;
+    assert_eq!(t.storage.take_reads(), Vec::<String>::new());
+    // Our own policy write is enforced on the next signature...
+    t.write_ok(
+        "wallets/w/policy/ethereum",
+        json!({"allowed_chain_ids": [5]}),
+    )
+    .await;
+    let err = t.write(sign, legacy_tx(1)).await.expect_err("refused");
+    assert!(
+        matches!(&err, LogicalError::PermissionDenied(m) if m.contains("allowed_chain_ids")),
+        "{err:?}"
+    );
+    t.write_ok(sign, legacy_tx(5)).await;
+    // ...and so is its deletion.
+    t.call(Operation::Delete, "wallets/w/policy/ethereum", Value::Null)
+        .await
+        .expect("deleted");
+    t.write_ok(sign, legacy_tx(1)).await;
+}
+
+#[tokio::test]
+async fn a_policy_written_on_another_node_applies_after_the_hosts_invalidation() {
+    let active = with_wallet().await;
+    let standby = TestBackend::with_storage(std::sync::Arc::clone(&active.storage));
+    let sign = "wallets/w/ethereum/sign-transaction";
+    standby.write_ok(sign, legacy_tx(1)).await;
+    active
+        .write_ok(
+            "wallets/w/policy/ethereum",
+            json!({"allowed_chain_ids": [5]}),
+        )
+        .await;
+    // The standby cached "no policy"; the host's InvalidateKey of the
+    // policy key (sent on replication) makes it read the new one.
+    standby
+        .backend
+        .invalidate(&keys::policy("w", "ethereum"))
+        .await;
+    let err = standby
+        .write(sign, legacy_tx(1))
+        .await
+        .expect_err("refused");
+    assert!(matches!(err, LogicalError::PermissionDenied(_)), "{err:?}");
+    // A wallet key's invalidation leaves cached policies alone.
+    let cached = standby.backend.state().store.cached_policies();
+    standby.backend.invalidate(&keys::wallet("w")).await;
+    assert_eq!(standby.backend.state().store.cached_policies(), cached);
+}
