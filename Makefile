@@ -43,14 +43,16 @@ unit: build ## unit, vector and in-process tests, and the real-server tests (dev
 	$(CARGO) test --locked --workspace
 
 HA_DIR := target/ha
-ha-test: ## the 3-node HA scenarios (native mode, loopback, TLS), with two plugin versions for the upgrade
+ha-test: ## the 3-node HA scenarios (native mode, loopback, TLS): two plugin versions for the upgrade, fail-over under load
 	mkdir -p $(HA_DIR)
 	CRYPTO_PLUGIN_VERSION=v0.1.1 $(CARGO) build --locked -p vault-plugin-crypto
 	cp target/debug/vault-plugin-crypto $(HA_DIR)/vault-plugin-crypto-v0.1.1
 	$(CARGO) build --locked -p vault-plugin-crypto
 	cp target/debug/vault-plugin-crypto $(HA_DIR)/vault-plugin-crypto-v0.1.0
+	$(CARGO) build --locked -p integration-tests --bin ha-load
 	PLUGIN_BIN=$(HA_DIR)/vault-plugin-crypto-v0.1.0 PLUGIN_VERSION=v0.1.0 \
 	PLUGIN_BIN2=$(HA_DIR)/vault-plugin-crypto-v0.1.1 PLUGIN_VERSION2=v0.1.1 \
+	HA_LOAD_BIN=target/debug/ha-load \
 	scripts/test-ha.sh
 
 test: tools lint unit ha-test ## everything CI runs: lint and every test tier
