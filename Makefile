@@ -5,7 +5,7 @@ SHELL := /usr/bin/env bash
 
 CARGO ?= cargo
 
-.PHONY: help dev test tools lint fmt fmtcheck clippy shellcheck build unit integration ha-test release release-repro release-tools bench clean
+.PHONY: help dev test tools lint fmt fmtcheck clippy shellcheck build unit integration ha-test release release-repro release-test release-tools bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
@@ -32,7 +32,7 @@ fmt: ## format the code
 	$(CARGO) fmt --all
 
 clippy:
-	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --locked --workspace --all-targets --all-features -- -D warnings
 
 shellcheck:
 	shellcheck -x scripts/*.sh .ci/run
@@ -41,6 +41,7 @@ lint: fmtcheck clippy shellcheck ## fmt --check, clippy -D warnings, shellcheck
 
 unit: build ## unit, vector and in-process tests, and the real-server tests (dev mode)
 	$(CARGO) test --locked --workspace
+	$(CARGO) test --locked -p vault-crypto-sdk --features alloy
 
 HA_DIR := target/ha
 ha-test: ## the 3-node HA scenarios (native mode, loopback, TLS): two plugin versions for the upgrade, fail-over under load
@@ -50,9 +51,10 @@ ha-test: ## the 3-node HA scenarios (native mode, loopback, TLS): two plugin ver
 	$(CARGO) build --locked -p vault-plugin-crypto
 	cp target/debug/vault-plugin-crypto $(HA_DIR)/vault-plugin-crypto-v0.1.0
 	$(CARGO) build --locked -p integration-tests --bin ha-load
+	$(CARGO) build --locked -p vault-crypto-sdk --bin vault-crypto-register
 	PLUGIN_BIN=$(HA_DIR)/vault-plugin-crypto-v0.1.0 PLUGIN_VERSION=v0.1.0 \
 	PLUGIN_BIN2=$(HA_DIR)/vault-plugin-crypto-v0.1.1 PLUGIN_VERSION2=v0.1.1 \
-	HA_LOAD_BIN=target/debug/ha-load \
+	HA_LOAD_BIN=target/debug/ha-load REGISTER_BIN=target/debug/vault-crypto-register \
 	scripts/test-ha.sh
 
 test: tools lint unit ha-test ## everything CI runs: lint and every test tier
@@ -63,8 +65,18 @@ release: ## linux/amd64 artifacts (glibc + static musl) and dist/SHA256SUMS; ref
 release-repro: ## release, plus a second clean build of each target in another target dir, compared byte for byte
 	scripts/release.sh --target all --check-repro
 
+release-test: ## build the static musl artifact, check it, register it by SHA256SUMS on a real bao and sign with it (~16 min build)
+	scripts/release-test.sh
+
 release-tools: ## what the static musl build needs when no rustup musl std is installed
 	apt-get install -y -qq musl-tools rustc-web cargo-web rust-web-src
+
+bench: ## benchmarks (figures printed, never asserted): criterion in-process, then end to end vs transit on a real bao
+	scripts/install-bao.sh >/dev/null
+	$(CARGO) build --locked --release -p vault-plugin-crypto
+	$(CARGO) bench --locked -p wallet-core --bench core -- --noplot $(CRITERION_ARGS)
+	CRYPTO_PLUGIN_BIN=$(CURDIR)/target/release/vault-plugin-crypto \
+	$(CARGO) bench --locked -p integration-tests --bench e2e
 
 clean:
 	$(CARGO) clean

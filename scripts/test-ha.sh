@@ -15,6 +15,8 @@
 #   8  replacing a failed node: node4 (127.0.0.4) joins, remove-peer drops node3 (run before 7)
 #   9  fail-over under load: ha-load signs through all three nodes while the leader is SIGKILLed
 #      and restarted; failed requests counted, every signature verified, counters consistent
+#  10  the SDK's vault-crypto-register moves crypto/ to another version across the cluster and
+#      verifies every node; a wrong sha256 is reported per node
 #
 # Scenarios 2 and 5 need the real plugin: PLUGIN_BIN (and PLUGIN_BIN2 + PLUGIN_VERSION2, a second
 # build reporting another version, for 5); without them they print SKIPPED and why. Until then 3
@@ -22,7 +24,8 @@
 # 6 uses a stand-in file (the refusal happens before anything runs it).
 #
 # usage: scripts/test-ha.sh [SCENARIO...]       (default: all; 1 always runs first, 7 last)
-# env:   PLUGIN_BIN, PLUGIN_VERSION (v0.1.0), PLUGIN_BIN2, PLUGIN_VERSION2, HA_LOAD_BIN (for 9)
+# env:   PLUGIN_BIN, PLUGIN_VERSION (v0.1.0), PLUGIN_BIN2, PLUGIN_VERSION2, HA_LOAD_BIN (for 9),
+#        REGISTER_BIN (vault-crypto-register, for 10)
 #
 #        VAULT_BIN (else .tools/bin/bao, bao, vault; else scripts/install-bao.sh installs one)
 #        HA_TEST_IPS ("127.0.0.1 127.0.0.2 127.0.0.3"), HA_TEST_UNSEALER_IP (127.0.0.10),
@@ -733,6 +736,64 @@ scenario_9() {
     grep -q max_value_per_day "$WORK/limit.out" || fail "the refusal does not name max_value_per_day: $(cat "$WORK/limit.out")"
 }
 
+# --- scenario 10: the SDK's registration CLI across the cluster ------------------------------------
+#
+# vault-crypto-register (sdk/src/bin) moves crypto/ to the version it does not run now (v0.1.1 ->
+# v0.1.0 after scenario 5: a rollback; else the other way) through the active node, and verifies
+# every node; a wrong SHA256 is reported per node and fails.
+
+REGISTER_BIN="${REGISTER_BIN:-}"
+
+_mount_version() {
+    bcli "$(url_of "$(leader_of "${NODES[@]}")")" read -format=json sys/mounts/crypto 2>/dev/null \
+        | jq -r '.data.running_plugin_version // empty'
+}
+
+scenario_10() {
+    local current target file n out id
+    current="$(_mount_version)"
+    [[ -n "$current" ]] || fail "crypto/ reports no running version"
+    if [[ "$current" == "$PLUGIN_VERSION" ]]; then
+        target="$PLUGIN_VERSION2" file="$PLUGIN_BIN2"
+    else
+        target="$PLUGIN_VERSION" file="$PLUGIN_BIN"
+    fi
+    for n in "${NODES[@]}"; do
+        ha "$n" install-plugin "$file" "$target" >/dev/null
+    done
+    export VAULT_CACERT="$CA" BAO_CACERT="$CA"
+    local nodes=(--node "$(url_of node1)" --node "$(url_of node2)" --node "$(url_of node3)")
+    "$REGISTER_BIN" status "${nodes[@]}" >"$WORK/reg-status.txt" || fail "register status failed: $(cat "$WORK/reg-status.txt")"
+    sed 's/^/      /' "$WORK/reg-status.txt" >&2
+    [[ "$(grep -c . "$WORK/reg-status.txt")" -ge 3 ]] || fail "status does not report three nodes"
+
+    say "    vault-crypto-register register: $current -> $target"
+    "$REGISTER_BIN" register "${nodes[@]}" --binary "$file" --command "vault-plugin-crypto-$target" \
+        --version "$target" --wait 60s >"$WORK/reg-out.txt" || fail "register failed: $(cat "$WORK/reg-out.txt")"
+    sed 's/^/      /' "$WORK/reg-out.txt" >&2
+    [[ "$(_mount_version)" == "$target" ]] || fail "crypto/ runs $(_mount_version), not $target"
+    for n in "${NODES[@]}"; do
+        wait_until 60 "$n to run $target" node_runs_plugin_file "$n" "vault-plugin-crypto-$target" \
+            || fail "$n does not run vault-plugin-crypto-$target"
+    done
+    id="$(<"$WORK/wallet.id")"
+    for n in "${NODES[@]}"; do
+        [[ "$(wallet_use "$(url_of "$n")")" == "$id" ]] || fail "signing through $n after the registration failed"
+    done
+    "$REGISTER_BIN" verify "${nodes[@]}" --binary "$file" --command "vault-plugin-crypto-$target" \
+        --version "$target" >"$WORK/reg-verify.txt" || fail "verify failed: $(cat "$WORK/reg-verify.txt")"
+
+    # A SHA256 the catalog does not hold: reported for every node, non-zero exit.
+    if out="$("$REGISTER_BIN" verify "${nodes[@]}" --sha256 "$(printf '0%.0s' {1..64})" \
+        --command "vault-plugin-crypto-$target" --version "$target" 2>&1)"; then
+        fail "verify accepted a wrong sha256"
+    fi
+    for n in 1 2 3; do
+        grep -q "${IPS[$((n - 1))]}" <<<"$out" || fail "verify did not report node $n: $out"
+    done
+    say "    every node verified at $target; a wrong sha256 is refused per node"
+}
+
 # --- scenario 6: mismatched binary refused --------------------------------------------------------
 
 _catalog_snapshot() {
@@ -985,9 +1046,9 @@ summary() {
 
 main() {
     local want=("$@") s
-    ((${#want[@]})) || want=(1 2 3 4 5 6 7 8 9)
+    ((${#want[@]})) || want=(1 2 3 4 5 6 7 8 9 10)
     for s in "${want[@]}"; do
-        [[ "$s" =~ ^[1-9]$ ]] || { say "usage: test-ha.sh [1-9 ...]"; exit 2; }
+        [[ "$s" =~ ^([1-9]|10)$ ]] || { say "usage: test-ha.sh [1-10 ...]"; exit 2; }
     done
     need_cmd curl jq openssl sha256sum install awk sed
     if ! BIN="$(vault_bin)"; then
@@ -1017,7 +1078,7 @@ main() {
 
     if ! run_scenario 1 "bring-up: certs, config, start, init 5/3, unseal, 3 voters"; then
         say "scenario 1 failed: the others need its cluster"
-        for s in 2 3 4 5 6 7 8 9; do has "$s" && skip "$s" "scenario 1 failed"; done
+        for s in 2 3 4 5 6 7 8 9 10; do has "$s" && skip "$s" "scenario 1 failed"; done
     else
         use_token_of "$WORK/node1/vault-init-keys.json"
         CA="$WORK/node1/tls/ca.pem"
@@ -1048,6 +1109,17 @@ main() {
                 skip 9 "scenario 2 did not pass (no registered plugin to load)"
             else
                 run_scenario 9 "fail-over under load: leader SIGKILL and restart while signing through 3 nodes" || true
+            fi
+        fi
+        if has 10; then
+            if [[ -z "$REGISTER_BIN" || ! -x "$REGISTER_BIN" ]]; then
+                skip 10 "REGISTER_BIN is not set to the built vault-crypto-register: the SDK's cluster registration not tested"
+            elif [[ -z "$PLUGIN_BIN2" || -z "$PLUGIN_VERSION2" ]]; then
+                skip 10 "PLUGIN_BIN2/PLUGIN_VERSION2 not set (a second version to move to is needed)"
+            elif ! grep -q $'^2\tPASS' "$WORK/results.tsv"; then
+                skip 10 "scenario 2 did not pass (no registered plugin)"
+            else
+                run_scenario 10 "vault-crypto-register (SDK) moves crypto/ to another version on every node" || true
             fi
         fi
         has 6 && { run_scenario 6 "register-plugin refused when one node's binary differs or is missing" || true; }
