@@ -226,7 +226,7 @@ async fn run() -> Result<bool, String> {
                 while !args.stop_file.exists() && tokio::time::Instant::now() < deadline {
                     k += 1;
                     let kind;
-                    let outcome = if k % 2 == 0 {
+                    let outcome = if k.is_multiple_of(2) {
                         kind = "sign-transaction";
                         let tx = SignTransaction::legacy(1, k, 21_000, 1_000_000_000u64)
                             .to("0x000000000000000000000000000000000000dEaD")
