@@ -499,7 +499,14 @@ pub fn signer_fields(
     btc: BitcoinOpts,
 ) -> Result<(), LogicalError> {
     let public = signer.key.public_bytes();
-    let address = address_of(public, chain, btc)?;
+    let address = match (&*signer.key, chain) {
+        // From the key's own (affine) public point: no decompression of
+        // the stored SEC1 bytes on the signing hot path.
+        (DerivedKey::Secp256k1 { key, .. }, Chain::Ethereum) => {
+            ethereum::address(&key.public_key()).to_checksum()
+        }
+        _ => address_of(public, chain, btc)?,
+    };
     let public_key = match chain {
         Chain::Solana => address.clone(),
         _ => public_key_hex(public, chain),
