@@ -1205,9 +1205,17 @@ fn kill_9_of_the_plugin_under_signing_load_fails_only_requests_in_flight_and_eve
             nix::sys::signal::Signal::SIGKILL,
         )
         .expect("kill the plugin");
-        // The host reaps its child as soon as it notices the exit.
-        let reaped_at = wait_until(Duration::from_secs(10), || {
-            (!std::path::Path::new(&format!("/proc/{pid}")).exists()).then(|| t0.elapsed())
+        // The host reaps its child when it notices the exit (go-plugin then
+        // logs "plugin process exited" and cancels the client's context):
+        // polled every millisecond, for 10 s at most.
+        let proc_dir = format!("/proc/{pid}");
+        let reaped_at = (0..10_000).find_map(|_| {
+            if std::path::Path::new(&proc_dir).exists() {
+                std::thread::sleep(Duration::from_millis(1));
+                None
+            } else {
+                Some(t0.elapsed())
+            }
         });
         let restarted = wait_until(Duration::from_secs(15), || {
             s.plugin_pids()
@@ -1237,7 +1245,33 @@ fn kill_9_of_the_plugin_under_signing_load_fails_only_requests_in_flight_and_eve
         ms(restarted_at, kill_at),
         t0.elapsed().as_millis()
     );
+    // What failed, by kind: the host's error for a request in flight when
+    // the process died, or for one it tried to send to the dead socket.
+    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
     for f in &failed {
+        let text = f.body["errors"].to_string();
+        let kind = [
+            "error reading from server",
+            "authentication handshake failed",
+            "connection refused",
+            "internal error",
+        ]
+        .into_iter()
+        .find(|k| text.contains(k))
+        .unwrap_or(&text);
+        *kinds.entry(format!("{} {kind}", f.status)).or_insert(0) += 1;
+    }
+    let in_flight = failed.iter().filter(|f| f.start < kill_at).count();
+    let last_sent = failed.iter().map(|f| f.start).max().unwrap_or(kill_at);
+    let last_answered = failed.iter().map(|f| f.end).max().unwrap_or(kill_at);
+    eprintln!(
+        "  failures: {in_flight} in flight at the kill, {} sent after it; the last sent {:+} ms \
+         and answered {:+} ms after the kill; by kind: {kinds:?}",
+        failed.len() - in_flight,
+        ms(last_sent, kill_at),
+        ms(last_answered, kill_at),
+    );
+    for f in failed.iter().take(12) {
         eprintln!(
             "  failed: thread {} request {} ({}) sent {:+} ms, answered {:+} ms after the kill: \
              {} {}",
@@ -1269,23 +1303,41 @@ fn kill_9_of_the_plugin_under_signing_load_fails_only_requests_in_flight_and_eve
         ok.iter().any(|x| x.start > restarted_at),
         "nothing signed after the restart"
     );
-    // Only requests in flight when the plugin died, or sent before the host
-    // had noticed (it reaps the process when it does), may fail: a thread
-    // has one request in flight at a time.
+    // The bound is a window, not a count. A request fails if it was in
+    // flight when the process died, or if the host sent it before it had
+    // noticed the exit: OpenBao 2.7.2 then dials the dead socket (refused,
+    // or accepted by the dying socket's backlog and reset) and answers 500
+    // at once, so a client that retries immediately fails again, and how
+    // many fail depends on the request rate. The host reaps the process
+    // within milliseconds, but keeps failing requests for some tens of
+    // milliseconds more (observed: up to ~40 ms after the kill on this
+    // 2-core machine under load); once its client's context is cancelled it
+    // restarts the plugin and retries once, and nothing fails. So: every
+    // failure is a 500 answered after the kill, within one second of it,
+    // and sent before the new process was up.
+    assert!(
+        reaped_at - kill_at < Duration::from_secs(2),
+        "the host took {} ms to reap the plugin",
+        ms(reaped_at, kill_at)
+    );
     for f in &failed {
         assert!(
-            f.end >= kill_at && f.start <= reaped_at,
-            "a request outside the crash window failed: sent {:+} ms, answered {:+} ms: {} {}",
+            f.status == 500
+                && f.end >= kill_at
+                && f.end <= kill_at + Duration::from_secs(1)
+                && f.start <= restarted_at,
+            "a request outside the crash window failed: sent {:+} ms, answered {:+} ms \
+             (restart seen {:+} ms): {} {}",
             ms(f.start, kill_at),
             ms(f.end, kill_at),
+            ms(restarted_at, kill_at),
             f.status,
             f.body
         );
     }
     assert!(
-        failed.len() <= THREADS,
-        "{} failures for {THREADS} threads",
-        failed.len()
+        in_flight <= THREADS,
+        "{in_flight} requests in flight for {THREADS} threads"
     );
     // The wallets are intact.
     for w in &wallets {
@@ -1628,4 +1680,269 @@ fn corrupt_old_and_newer_entries_fail_alone_with_a_clear_500_and_current_ones_ar
         corrupt.len() + 1,
         sec.total(&log)
     );
+}
+
+// ---------------------------------------------------------------------------
+// 5. Resource bounds
+
+/// Sends one oversized request and asserts a 4xx whose message contains
+/// every one of `names` (the field, the limit); prints what it cost.
+#[track_caller]
+fn refused(
+    s: &DevServer,
+    label: &str,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+    names: &[&str],
+) {
+    let size = body.as_ref().map(|b| b.to_string().len()).unwrap_or(0);
+    let t = Instant::now();
+    let r = s
+        .try_request(method, path, body)
+        .unwrap_or_else(|e| panic!("{label}: transport error {e}"));
+    let took = t.elapsed();
+    let text = r.errors();
+    eprintln!(
+        "  {label}: {size} byte body -> {} in {} ms: {}",
+        r.status,
+        took.as_millis(),
+        text.replace('\n', " ")
+            .chars()
+            .take(160)
+            .collect::<String>()
+    );
+    assert!(
+        (400..500).contains(&r.status),
+        "{label}: expected a 4xx, got {}: {}",
+        r.status,
+        r.body
+    );
+    for n in names {
+        assert!(
+            text.contains(n),
+            "{label}: the refusal does not name {n}: {text}"
+        );
+    }
+}
+
+/// Typed data whose primary type nests `depth` structs.
+fn nested_typed_data(depth: usize) -> Value {
+    let mut types = serde_json::Map::new();
+    types.insert("EIP712Domain".into(), json!([]));
+    for i in 0..depth {
+        let member = if i + 1 == depth {
+            json!([{"name": "v", "type": "uint8"}])
+        } else {
+            json!([{"name": "n", "type": format!("T{}", i + 1)}])
+        };
+        types.insert(format!("T{i}"), member);
+    }
+    let mut message = json!({"v": 1});
+    for _ in 1..depth {
+        message = json!({ "n": message });
+    }
+    json!({"types": types, "primaryType": "T0", "domain": {}, "message": message})
+}
+
+#[test]
+fn oversized_or_too_deep_input_is_a_4xx_naming_the_field_or_the_limit_and_the_plugin_keeps_serving()
+{
+    let s = DevServer::with_plugin();
+    s.write("crypto/wallets/w", json!({"allow_raw_signing": true}))
+        .expect_status(200);
+    let pid = s.plugin_pid();
+    let w = "crypto/wallets/w";
+    const MB10: usize = 10 * 1024 * 1024;
+    let post = |label: &str, path: &str, body: Value, names: &[&str]| {
+        refused(&s, label, "POST", path, Some(body), names);
+    };
+    eprintln!("resource bounds:");
+
+    // Message sizes.
+    post(
+        "solana message of 10 MiB",
+        &format!("{w}/solana/sign-message"),
+        json!({"message": STANDARD.encode(vec![0u8; MB10])}),
+        &["\"message\"", "1048576 bytes"],
+    );
+    post(
+        "ethereum message of 10 MiB",
+        &format!("{w}/ethereum/sign-message"),
+        json!({"message": "a".repeat(MB10)}),
+        &["\"message\"", "1048576 bytes"],
+    );
+    post(
+        "ethereum message_hex of 5 MiB",
+        &format!("{w}/ethereum/sign-message"),
+        json!({"message_hex": format!("0x{}", "ab".repeat(MB10 / 2))}),
+        &["\"message_hex\"", "1048576 bytes"],
+    );
+    // Typed data: size, struct depth, value count, type count, JSON depth.
+    let mut huge = nested_typed_data(1);
+    huge["types"]["T0"] = json!([{"name": "v", "type": "string"}]);
+    huge["message"] = json!({"v": "x".repeat(MB10)});
+    post(
+        "typed data with a 10 MiB string",
+        &format!("{w}/ethereum/sign-typed-data"),
+        json!({ "typed_data": huge }),
+        &["\"typed_data\"", "1048576 bytes"],
+    );
+    post(
+        "typed data nesting 40 structs",
+        &format!("{w}/ethereum/sign-typed-data"),
+        json!({ "typed_data": nested_typed_data(40) }),
+        &["typed_data", "nesting exceeds 32 levels"],
+    );
+    let mut many = nested_typed_data(1);
+    many["types"]["T0"] = json!([{"name": "xs", "type": "uint8[]"}]);
+    many["message"] = json!({ "xs": vec![0u8; 150_000] });
+    post(
+        "typed data with 150 000 values",
+        &format!("{w}/ethereum/sign-typed-data"),
+        json!({ "typed_data": many }),
+        &["typed_data is too large"],
+    );
+    let mut types = nested_typed_data(1);
+    for i in 0..300 {
+        types["types"][format!("Unused{i}")] = json!([]);
+    }
+    post(
+        "typed data declaring 300 types",
+        &format!("{w}/ethereum/sign-typed-data"),
+        json!({ "typed_data": types }),
+        &["typed_data is too large"],
+    );
+    let mut deep = json!(1);
+    for _ in 0..200 {
+        deep = json!([deep]);
+    }
+    let mut deep_td = nested_typed_data(1);
+    deep_td["message"]["v"] = deep;
+    post(
+        "typed data with JSON nested 200 deep",
+        &format!("{w}/ethereum/sign-typed-data"),
+        json!({ "typed_data": deep_td }),
+        &["nested too deeply", "128 levels"],
+    );
+    // Ethereum transaction fields.
+    let tx = json!({"chain_id": 1, "nonce": 0, "gas_limit": 21000, "gas_price": 1});
+    let mut data = tx.clone();
+    data["data"] = json!(format!("0x{}", "00".repeat(MB10 / 2)));
+    post(
+        "calldata of 5 MiB",
+        &format!("{w}/ethereum/sign-transaction"),
+        data,
+        &["\"data\"", "131072 bytes"],
+    );
+    let mut value = tx.clone();
+    value["value"] = json!(format!("1{}", "0".repeat(100_000)));
+    post(
+        "value of 100 001 digits",
+        &format!("{w}/ethereum/sign-transaction"),
+        value,
+        &["\"value\""],
+    );
+    // Bitcoin, Solana, sign-hash.
+    post(
+        "psbt of 5.4 MB",
+        &format!("{w}/bitcoin/sign-psbt"),
+        json!({"psbt": "A".repeat(5_400_000)}),
+        &["\"psbt\"", "4000000 bytes"],
+    );
+    post(
+        "solana transaction of 70 KB",
+        &format!("{w}/solana/sign-transaction"),
+        json!({"transaction": STANDARD.encode(vec![1u8; 70_000])}),
+        &["\"transaction\"", "65536 bytes"],
+    );
+    post(
+        "sign-hash of 70 KB",
+        &format!("{w}/sign-hash"),
+        json!({"chain": "solana", "hash": format!("0x{}", "00".repeat(70_000))}),
+        &["\"hash\"", "65536 bytes"],
+    );
+    // Key selection and address batches.
+    post(
+        "derivation path of 5 M levels",
+        &format!("{w}/ethereum/sign-message"),
+        json!({"message": "x", "path": format!("m{}", "/0".repeat(5_000_000))}),
+        &["\"path\""],
+    );
+    refused(
+        &s,
+        "1001 addresses",
+        "GET",
+        &format!("{w}/addresses/ethereum?count=1001"),
+        None,
+        &["\"count\""],
+    );
+    let t = Instant::now();
+    let batch = s.get(&format!("{w}/addresses/bitcoin?count=1000"));
+    batch.expect_status(200);
+    assert_eq!(
+        batch.data()["addresses"].as_array().map(Vec::len),
+        Some(1000)
+    );
+    eprintln!(
+        "  1000 addresses (the limit): 200 in {} ms",
+        t.elapsed().as_millis()
+    );
+    // Wallet creation.
+    post(
+        "mnemonic of 10 MiB",
+        "crypto/wallets/big",
+        json!({"mnemonic": "abandon ".repeat(MB10 / 8)}),
+        &["\"mnemonic\"", "1024 bytes"],
+    );
+    post(
+        "passphrase of 10 MiB",
+        "crypto/wallets/big",
+        json!({"passphrase": "p".repeat(MB10)}),
+        &["\"passphrase\"", "1024 bytes"],
+    );
+    post(
+        "private key of 10 MiB",
+        "crypto/wallets/big",
+        json!({"private_key": "a".repeat(MB10), "curve": "secp256k1"}),
+        &["\"private_key\""],
+    );
+    s.get("crypto/wallets/big").expect_status(404);
+    // Policy lists: the plugin's 1000 entries, and the host's own limit of
+    // 1000 strings per JSON body, which comes first for a JSON list.
+    post(
+        "1001 allowed chain ids",
+        &format!("{w}/policy/ethereum"),
+        json!({"allowed_chain_ids": (1..=1001).collect::<Vec<u32>>()}),
+        &["\"allowed_chain_ids\"", "at most 1000 entries"],
+    );
+    let recipients: Vec<String> = (0..1001).map(|i| format!("0x{i:040x}")).collect();
+    post(
+        "1001 recipients in one comma-separated string",
+        &format!("{w}/policy/ethereum"),
+        json!({"allowed_recipients": recipients.join(",")}),
+        &["\"allowed_recipients\"", "at most 1000 entries"],
+    );
+    post(
+        "1001 recipients as a JSON list (the host's limit)",
+        &format!("{w}/policy/ethereum"),
+        json!({ "allowed_recipients": recipients }),
+        &["exceeded maximum number of strings"],
+    );
+    // The host's body limit (32 MiB by default) comes before the plugin.
+    post(
+        "a 40 MB body (the host's limit)",
+        &format!("{w}/solana/sign-message"),
+        json!({"message": STANDARD.encode(vec![0u8; 30_000_000])}),
+        &[],
+    );
+
+    // The same process is still serving.
+    assert_eq!(s.plugin_pids(), vec![pid], "the plugin process changed");
+    s.write(
+        &format!("{w}/solana/sign-message"),
+        json!({"message": "aGk="}),
+    )
+    .expect_status(200);
+    s.get(&format!("{w}/policy/ethereum")).expect_status(404);
 }
