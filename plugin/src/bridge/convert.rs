@@ -77,9 +77,13 @@ fn parse_data(text: &str) -> Result<Map<String, Value>, LogicalError> {
 }
 
 /// Our response as the host expects it: `data` must always be valid JSON.
+/// The values may be secret (`export`): they are zeroized once rendered.
 pub fn response(resp: Response) -> vault::Response {
+    let mut data = Value::Object(resp.data);
+    let text = data.to_string();
+    crate::logical::field::zeroize_json(&mut data);
     vault::Response {
-        data: Value::Object(resp.data).to_string(),
+        data: text,
         warnings: resp.warnings,
         ..Default::default()
     }
