@@ -979,8 +979,8 @@ fn after_kill_9_of_the_server_no_plugin_process_remains_within_10_seconds() {
     );
 }
 
-/// The user `nobody`: the test runs as root, so the server is started as
-/// another user for the check to mean anything (root may read any process).
+/// The user `nobody`, whom a test running as root starts the server as:
+/// root may read any process, so as root the check would mean nothing.
 const NOBODY: u32 = 65534;
 
 fn proc_uid(pid: i32) -> u32 {
@@ -1000,17 +1000,16 @@ fn proc_file_owner(pid: i32, file: &str) -> u32 {
         .uid()
 }
 
-/// Reads a file as `nobody` (no capabilities): whether it succeeded, and
-/// what `cat` said.
-fn read_as_nobody(path: &str) -> (bool, String) {
+/// Reads a file as `user` without capabilities (switching to it when the
+/// test runs as root): whether it succeeded, and what `cat` said.
+fn read_as(user: u32, path: &str) -> (bool, String) {
     use std::os::unix::process::CommandExt;
-    let out = std::process::Command::new("cat")
-        .arg(path)
-        .uid(NOBODY)
-        .gid(NOBODY)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("run cat");
+    let mut cat = std::process::Command::new("cat");
+    cat.arg(path).stdin(std::process::Stdio::null());
+    if proc_uid(std::process::id() as i32) == 0 {
+        cat.uid(user).gid(user);
+    }
+    let out = cat.output().expect("run cat");
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stderr).trim().to_string(),
@@ -1024,8 +1023,10 @@ fn read_as_nobody(path: &str) -> (bool, String) {
 /// dumpable, is the control.
 #[test]
 fn the_plugin_is_not_dumpable_so_its_own_user_cannot_read_its_environment_or_memory() {
+    let me = proc_uid(std::process::id() as i32);
+    let user = if me == 0 { NOBODY } else { me };
     let s = DevServer::start_with(&ServerOptions {
-        run_as: Some((NOBODY, NOBODY)),
+        run_as: (me == 0).then_some((NOBODY, NOBODY)),
         ..ServerOptions::default()
     });
     s.register().expect_status(204);
@@ -1033,23 +1034,15 @@ fn the_plugin_is_not_dumpable_so_its_own_user_cannot_read_its_environment_or_mem
     s.write("crypto/wallets/w", json!({})).expect_status(200);
     let plugin = s.plugin_pid();
     let server = i32::try_from(s.pid()).expect("pid");
-    assert_eq!(
-        proc_uid(server),
-        NOBODY,
-        "the server does not run as nobody"
-    );
-    assert_eq!(
-        proc_uid(plugin),
-        NOBODY,
-        "the plugin does not run as nobody"
-    );
+    assert_eq!(proc_uid(server), user, "the server does not run as {user}");
+    assert_eq!(proc_uid(plugin), user, "the plugin does not run as {user}");
 
     // Control: the dumpable server's files are its user's, and readable.
-    assert_eq!(proc_file_owner(server, "environ"), NOBODY);
-    let (ok, err) = read_as_nobody(&format!("/proc/{server}/environ"));
+    assert_eq!(proc_file_owner(server, "environ"), user);
+    let (ok, err) = read_as(user, &format!("/proc/{server}/environ"));
     assert!(
         ok,
-        "control failed: nobody cannot read the server's environ: {err}"
+        "control failed: user {user} cannot read the server's environ: {err}"
     );
 
     for file in ["environ", "mem", "maps", "auxv"] {
@@ -1060,15 +1053,15 @@ fn the_plugin_is_not_dumpable_so_its_own_user_cannot_read_its_environment_or_mem
         );
     }
     for file in ["environ", "mem"] {
-        let (ok, err) = read_as_nobody(&format!("/proc/{plugin}/{file}"));
+        let (ok, err) = read_as(user, &format!("/proc/{plugin}/{file}"));
         assert!(
             !ok && err.contains("Permission denied"),
-            "nobody could read the plugin's {file}: {err}"
+            "user {user} could read the plugin's {file}: {err}"
         );
     }
     eprintln!(
-        "dumpable check: server {server} (nobody) /proc files owned by {NOBODY}, readable; \
-         plugin {plugin} (nobody) /proc files owned by 0, environ and mem refused"
+        "dumpable check (uid {user}): server {server}'s /proc files owned by {user} and \
+         readable; plugin {plugin}'s owned by 0, environ and mem refused"
     );
 }
 
