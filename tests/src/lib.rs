@@ -128,6 +128,27 @@ impl Reply {
     }
 }
 
+/// The audit log's file name in the server's private directory.
+pub const AUDIT_LOG: &str = "audit.log";
+
+/// How [`DevServer::start_with`] starts a server; the default is a plain
+/// dev server.
+#[derive(Debug, Clone, Default)]
+pub struct ServerOptions {
+    /// Declare a file audit device (path `file/`, HMAC'd values, the
+    /// default) writing `<dir>/audit.log`.
+    pub audit_file: bool,
+    /// `raw_storage_endpoint = true`: `sys/raw/...` reads and writes
+    /// storage entries directly.
+    pub raw_storage: bool,
+    /// The server's log level (`-log-level`); also exported as
+    /// `BAO_LOG_LEVEL`, which the plugin inherits and honours.
+    pub log_level: Option<String>,
+    /// Run the server, and so its plugins, as this uid and gid (the test
+    /// runs as root); the private directory is given to that user.
+    pub run_as: Option<(u32, u32)>,
+}
+
 /// A running dev server with its own plugin directory.
 pub struct DevServer {
     child: Option<Child>,
@@ -140,6 +161,11 @@ pub struct DevServer {
 impl DevServer {
     /// Starts a dev server and waits (bounded) until it answers.
     pub fn start() -> Self {
+        Self::start_with(&ServerOptions::default())
+    }
+
+    /// Starts a dev server with `opts` and waits (bounded) until it answers.
+    pub fn start_with(opts: &ServerOptions) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("crypto-it-")
             .tempdir()
@@ -149,29 +175,49 @@ impl DevServer {
         let plugin_path = plugins.join(PLUGIN_NAME);
         std::fs::copy(plugin_binary(), &plugin_path).expect("copy plugin");
         let config = dir.path().join("config.hcl");
-        std::fs::write(
-            &config,
-            format!("plugin_directory = \"{}\"\n", plugins.display()),
-        )
-        .expect("config");
+        let mut hcl = format!("plugin_directory = \"{}\"\n", plugins.display());
+        if opts.raw_storage {
+            hcl.push_str("raw_storage_endpoint = true\n");
+        }
+        if opts.audit_file {
+            // OpenBao 2.x refuses `sys/audit` over the API ("use declarative,
+            // config-based audit device management"): declare it here.
+            hcl.push_str(&format!(
+                "audit \"file\" \"file\" {{\n  options {{\n    file_path = \"{}\"\n  }}\n}}\n",
+                dir.path().join(AUDIT_LOG).display()
+            ));
+        }
+        std::fs::write(&config, hcl).expect("config");
         let port = free_port();
         let addr = format!("http://127.0.0.1:{port}");
         let log = std::fs::File::create(dir.path().join("server.log")).expect("log");
-        let child = Command::new(server_binary())
-            .args([
-                "server",
-                "-dev",
-                &format!("-dev-root-token-id={ROOT_TOKEN}"),
-                &format!("-dev-listen-address=127.0.0.1:{port}"),
-                "-dev-no-store-token",
-                &format!("-config={}", config.display()),
-            ])
-            .env("HOME", dir.path())
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log)
-            .spawn()
-            .expect("start server");
+        let mut cmd = Command::new(server_binary());
+        cmd.args([
+            "server",
+            "-dev",
+            &format!("-dev-root-token-id={ROOT_TOKEN}"),
+            &format!("-dev-listen-address=127.0.0.1:{port}"),
+            "-dev-no-store-token",
+            &format!("-config={}", config.display()),
+        ])
+        .env("HOME", dir.path())
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log);
+        if let Some(level) = &opts.log_level {
+            // The server's own level, and (inherited) the plugin's.
+            cmd.arg(format!("-log-level={level}"))
+                .env("BAO_LOG_LEVEL", level)
+                .env("VAULT_LOG_LEVEL", level);
+        }
+        if let Some((uid, gid)) = opts.run_as {
+            use std::os::unix::process::CommandExt;
+            for entry in [dir.path(), &plugins, &config, &plugin_path] {
+                std::os::unix::fs::chown(entry, Some(uid), Some(gid)).expect("chown");
+            }
+            cmd.uid(uid).gid(gid);
+        }
+        let child = cmd.spawn().expect("start server");
         let agent = ureq::AgentBuilder::new()
             .timeout(Duration::from_secs(60))
             .build();
@@ -212,6 +258,12 @@ impl DevServer {
         std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
     }
 
+    /// The file audit device's log (empty unless started with
+    /// [`ServerOptions::audit_file`]).
+    pub fn audit_log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join(AUDIT_LOG)).unwrap_or_default()
+    }
+
     /// Registers the plugin with its SHA256 and the version it reports.
     pub fn register(&self) -> Reply {
         self.write(
@@ -225,10 +277,26 @@ impl DevServer {
     }
 
     pub fn enable(&self, path: &str) -> Reply {
+        self.enable_with_options(path, json!({}))
+    }
+
+    /// Mounts the plugin at `path` with mount `options` (which reach the
+    /// plugin in `Setup`, e.g. `{"log_level": "trace"}`).
+    pub fn enable_with_options(&self, path: &str, options: Value) -> Reply {
         self.write(
             &format!("sys/mounts/{path}"),
-            json!({"type": PLUGIN_NAME, "plugin_version": plugin_version()}),
+            json!({"type": PLUGIN_NAME, "plugin_version": plugin_version(), "options": options}),
         )
+    }
+
+    /// The `uuid` of a mount: its storage lives under `logical/<uuid>/`.
+    pub fn mount_uuid(&self, path: &str) -> String {
+        let r = self.get(&format!("sys/mounts/{path}"));
+        r.expect_status(200);
+        r.data()["uuid"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no uuid for mount {path}: {}", r.body))
+            .to_string()
     }
 
     pub fn disable(&self, path: &str) -> Reply {
@@ -236,6 +304,18 @@ impl DevServer {
     }
 
     fn request(&self, method: &str, path: &str, body: Option<Value>) -> Reply {
+        self.try_request(method, path, body)
+            .unwrap_or_else(|e| panic!("{method} {path}: transport error: {e}"))
+    }
+
+    /// A request whose transport failure (server gone, timeout) is returned
+    /// rather than a panic.
+    pub fn try_request(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Reply, String> {
         let url = format!("{}/v1/{}", self.addr, path);
         let req = self
             .agent
@@ -248,20 +328,20 @@ impl DevServer {
         let resp = match result {
             Ok(r) => r,
             Err(ureq::Error::Status(_, r)) => r,
-            Err(e) => panic!("{method} {path}: transport error: {e}"),
+            Err(e) => return Err(e.to_string()),
         };
         let status = resp.status();
         let mut text = String::new();
         resp.into_reader()
             .take(64 * 1024 * 1024)
             .read_to_string(&mut text)
-            .expect("read body");
+            .map_err(|e| format!("reading the body: {e}"))?;
         let body = if text.trim().is_empty() {
             Value::Null
         } else {
             serde_json::from_str(&text).unwrap_or(Value::String(text))
         };
-        Reply { status, body }
+        Ok(Reply { status, body })
     }
 
     pub fn get(&self, path: &str) -> Reply {
@@ -298,6 +378,29 @@ impl DevServer {
     /// directory (found through /proc, so only ours are ever touched).
     pub fn plugin_pids(&self) -> Vec<i32> {
         plugin_pids_for(&self.plugin_path)
+    }
+
+    /// The one serving plugin process. Registration probes the binary in
+    /// short-lived processes, so this waits (bounded) until only one is left.
+    pub fn plugin_pid(&self) -> i32 {
+        wait_until(Duration::from_secs(15), || {
+            let pids = self.plugin_pids();
+            (pids.len() == 1).then(|| pids[0])
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "expected one plugin process, found {:?}",
+                self.plugin_pids()
+            )
+        })
+    }
+
+    /// Sends SIGKILL to the server (it cannot stop its plugins) and reaps it.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 
     /// Sends SIGTERM to the server and waits (bounded) for it to exit.

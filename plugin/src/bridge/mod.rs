@@ -183,15 +183,8 @@ impl PbBackend for BackendBridge {
     ) -> Result<Response<HandleExistenceCheckReply>, Status> {
         let inst = self.instance(&request)?;
         let pbreq = request.into_inner().request.unwrap_or_default();
-        let req = match convert::request(pbreq, inst.storage.clone()) {
-            Ok(r) => r,
-            Err(e) => {
-                return Ok(Response::new(HandleExistenceCheckReply {
-                    err: Some(errors::to_proto(&e)),
-                    ..Default::default()
-                }));
-            }
-        };
+        // The check never reads the body, and must not fail on one.
+        let req = convert::request_without_body(pbreq, inst.storage.clone());
         let backend = inst.backend.clone();
         let reply = match isolated(async move { backend.existence_check(req).await }).await {
             Ok(Ok(check)) => HandleExistenceCheckReply {

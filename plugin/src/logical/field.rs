@@ -407,12 +407,22 @@ pub fn zeroize_json(v: &mut Value) {
 /// Values are parsed when the request arrives; getters therefore cannot
 /// fail on user input. Asking for an undeclared field or with the wrong type
 /// is a programming error (a `debug_assert!`, and `None` in release builds).
-/// Every string is zeroized on drop, because request bodies carry secrets.
-#[derive(Debug, Default)]
+/// Every string is zeroized on drop, because request bodies carry secrets,
+/// and `Debug` shows only the names of the fields, never a value.
+#[derive(Default)]
 pub struct FieldData {
     values: BTreeMap<&'static str, FieldValue>,
     /// Fields the client actually sent (as opposed to defaults).
     sent: BTreeSet<&'static str>,
+}
+
+impl std::fmt::Debug for FieldData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FieldData")
+            .field("fields", &self.values.keys().collect::<Vec<_>>())
+            .field("sent", &self.sent)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Drop for FieldData {
@@ -611,6 +621,20 @@ mod tests {
             Err(LogicalError::BadRequest(m)) => m,
             other => panic!("expected a 400, got {:?}", other.map(|_| ())),
         }
+    }
+
+    #[test]
+    fn debug_of_the_fields_names_them_and_shows_no_value() {
+        let (d, _) = parse(json!({
+            "needed": "correct horse battery staple", "list": ["s3cr3t-list-item"],
+            "obj": {"k": "s3cr3t-object-value"}
+        }))
+        .expect("valid");
+        let shown = format!("{d:?}\n{d:#?}");
+        for value in ["correct horse", "s3cr3t-list-item", "s3cr3t-object-value"] {
+            assert!(!shown.contains(value), "Debug shows {value:?}: {shown}");
+        }
+        assert!(shown.contains("needed") && shown.contains("obj"), "{shown}");
     }
 
     #[test]

@@ -37,6 +37,17 @@ a signing policy. The mnemonic, passphrase and private key are never returned he
 Deleting is refused unless `deletion_allowed` is true, and removes the wallet together with \
 its policies and counters.";
 
+/// Largest `mnemonic` accepted, in bytes: 24 English words with single
+/// spaces take at most 215, so this leaves room for any whitespace a paste
+/// brings, and keeps a 10 MB body from being normalized and split.
+pub const MAX_MNEMONIC_BYTES: usize = 1024;
+
+/// Largest `passphrase` accepted, in bytes. BIP39 sets no bound, but the
+/// passphrase is stored with the wallet (a host's storage entry is bounded,
+/// e.g. raft's 1 MiB `max_entry_size`, and a larger one would be a 500) and
+/// is hashed again each time the wallet is decoded.
+pub const MAX_PASSPHRASE_BYTES: usize = 1024;
+
 /// Fields that can only be sent when the wallet is created.
 const CREATE_ONLY: &[&str] = &[
     "mnemonic",
@@ -73,15 +84,15 @@ pub fn wallet_path() -> Path<Crypto> {
             Field::string(
                 "mnemonic",
                 "A BIP39 mnemonic to import instead of generating one (English, 12 to 24 words, \
-                 checksum verified). Only when the wallet is created.",
+                 checksum verified; at most 1024 bytes). Only when the wallet is created.",
             )
             .secret(),
         )
         .field(
             Field::string(
                 "passphrase",
-                "The BIP39 passphrase (the \"25th word\") of an hd wallet. Only when the wallet \
-                 is created.",
+                "The BIP39 passphrase (the \"25th word\") of an hd wallet, at most 1024 bytes \
+                 (UTF-8). Only when the wallet is created.",
             )
             .secret(),
         )
@@ -268,6 +279,12 @@ async fn write(state: Arc<Crypto>, mut ctx: Ctx) -> HandlerResult {
     Ok(Some(facts(&wallet, Vec::new())))
 }
 
+fn too_large(field: &str, max: usize) -> LogicalError {
+    LogicalError::BadRequest(format!(
+        "invalid value for field \"{field}\": larger than {max} bytes"
+    ))
+}
+
 fn sent_bool(ctx: &Ctx, field: &str) -> Option<bool> {
     if ctx.fields.is_sent(field) {
         ctx.fields.bool(field)
@@ -316,12 +333,11 @@ fn key_source(ctx: &mut Ctx) -> Result<KeySource, LogicalError> {
             "field \"curve\" is only valid with private_key".into(),
         ));
     }
-    let passphrase = Passphrase::new(
-        fields
-            .take_secret("passphrase")
-            .map(|mut p| std::mem::take(&mut *p))
-            .unwrap_or_default(),
-    );
+    let passphrase = fields.take_secret("passphrase").unwrap_or_default();
+    if passphrase.len() > MAX_PASSPHRASE_BYTES {
+        return Err(too_large("passphrase", MAX_PASSPHRASE_BYTES));
+    }
+    let passphrase = Passphrase::new(passphrase.as_str());
     if has_mnemonic {
         if fields.is_sent("words") {
             return Err(conflict("words", "mnemonic"));
@@ -329,6 +345,9 @@ fn key_source(ctx: &mut Ctx) -> Result<KeySource, LogicalError> {
         let phrase = fields
             .take_secret("mnemonic")
             .ok_or_else(|| LogicalError::BadRequest("missing field \"mnemonic\"".into()))?;
+        if phrase.len() > MAX_MNEMONIC_BYTES {
+            return Err(too_large("mnemonic", MAX_MNEMONIC_BYTES));
+        }
         return Ok(KeySource::Mnemonic { phrase, passphrase });
     }
     let words = fields.int("words").unwrap_or(24);

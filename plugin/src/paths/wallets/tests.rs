@@ -154,6 +154,43 @@ async fn bad_key_input_is_a_400_naming_the_field_without_echoing_it() {
 }
 
 #[tokio::test]
+async fn an_oversized_mnemonic_or_passphrase_is_a_400_naming_the_field_and_the_limit() {
+    use crate::paths::wallets::{MAX_MNEMONIC_BYTES, MAX_PASSPHRASE_BYTES};
+    let t = TestBackend::new();
+    let long_phrase = format!("{ABANDON}{}", " ".repeat(MAX_MNEMONIC_BYTES));
+    let msg = bad_request(t.write("wallets/k", json!({"mnemonic": long_phrase})).await);
+    assert!(
+        msg.contains("\"mnemonic\"") && msg.contains("1024 bytes") && !msg.contains("abandon"),
+        "{msg}"
+    );
+    let long_pass = "p".repeat(MAX_PASSPHRASE_BYTES + 1);
+    let msg = bad_request(
+        t.write(
+            "wallets/k",
+            json!({"mnemonic": ABANDON, "passphrase": long_pass}),
+        )
+        .await,
+    );
+    assert!(
+        msg.contains("\"passphrase\"") && msg.contains("1024 bytes") && !msg.contains("ppp"),
+        "{msg}"
+    );
+    assert!(t.list_ok("wallets/").await.is_empty());
+    // At the limit both are accepted.
+    let at_limit = format!(
+        "{ABANDON}{}",
+        " ".repeat(MAX_MNEMONIC_BYTES - ABANDON.len())
+    );
+    let r = t
+        .write_ok(
+            "wallets/k",
+            json!({"mnemonic": at_limit, "passphrase": "p".repeat(MAX_PASSPHRASE_BYTES)}),
+        )
+        .await;
+    assert_eq!(r.data["words"], json!(12));
+}
+
+#[tokio::test]
 async fn creating_a_wallet_twice_only_changes_flags() {
     let t = TestBackend::new();
     let first = t.write_ok("wallets/w", json!({"mnemonic": ABANDON})).await;
