@@ -22,7 +22,7 @@ pub fn request(req: vault::Request, storage: Arc<dyn Storage>) -> Result<Request
     })
 }
 
-fn parse_data(text: &str) -> Result<Map<String, Value>, LogicalError> {
+pub(crate) fn parse_data(text: &str) -> Result<Map<String, Value>, LogicalError> {
     let text = text.trim();
     if text.is_empty() || text == "null" {
         return Ok(Map::new());
