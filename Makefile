@@ -60,11 +60,11 @@ ha-test: ## the 3-node HA scenarios (native mode, loopback, TLS), with two plugi
 	scripts/test-ha.sh
 
 FUZZ_SECONDS ?= 60
-FUZZ_CI_SECONDS ?= 20
+FUZZ_CI_SECONDS ?= 15
 fuzz: ## run each fuzz target FUZZ_SECONDS (default 60): executions, exec/s, corpus, crashes
 	scripts/fuzz.sh --seconds $(FUZZ_SECONDS)
 
-fuzz-ci: ## each fuzz target FUZZ_CI_SECONDS (default 20) from the seed corpus; fails on any crash
+fuzz-ci: ## each fuzz target FUZZ_CI_SECONDS (default 15) from the seed corpus; fails on any crash
 	scripts/fuzz.sh --ci --seconds $(FUZZ_CI_SECONDS)
 
 test: tools lint unit fuzz-ci ha-test ## everything CI runs: lint and every test tier

@@ -435,6 +435,22 @@ fn write_backend_seeds(write: &impl Fn(&str, &str, &[u8])) {
             kind: AddressType::P2tr,
         },
     ]);
+    // "plain" is the abandon mnemonic with the passphrase TREZOR (another
+    // master key), and has a bitcoin policy.
+    let plain = HdWallet::from_mnemonic(
+        &Mnemonic::parse(ABANDON).expect("mnemonic"),
+        &Passphrase::new("TREZOR"),
+    )
+    .expect("wallet");
+    let plain_psbt = psbt(&[Input {
+        key: plain
+            .derive_secp256k1(&"m/49'/0'/0'/0/3".parse().expect("path"))
+            .expect("derive")
+            .to_k256(),
+        fingerprint: plain.master_fingerprint(),
+        path: vec![49 | HARDENED, HARDENED, HARDENED, 0, 3],
+        kind: AddressType::P2shP2wpkh,
+    }]);
     let hd_sol = w
         .derive_ed25519(&"m/44'/501'/0'/0'".parse().expect("path"))
         .expect("derive")
@@ -533,7 +549,7 @@ fn write_backend_seeds(write: &impl Fn(&str, &str, &[u8])) {
             "addresses-sol",
             "read",
             5,
-            "ed",
+            "hd",
             "solana",
             json!({"path": "m/44'/501'/1'/0'"}),
         ),
@@ -586,7 +602,7 @@ fn write_backend_seeds(write: &impl Fn(&str, &str, &[u8])) {
             9,
             "plain",
             "",
-            json!({"psbt": b64(&hd_psbt), "network": "bitcoin"}),
+            json!({"psbt": b64(&plain_psbt), "network": "bitcoin"}),
         ),
         (
             "sol-message",
