@@ -13,8 +13,9 @@
 #   FUZZ_TIMEOUT     libFuzzer -timeout: seconds one input may take before it is a hang (default 10)
 #   FUZZ_TOOLS_ROOT  where install-fuzz.sh keeps cargo-fuzz (default .tools)
 #
-# Exits 1 when any target found a crash; its reproducer is under plugin/fuzz/artifacts/<target>/
-# (replay with `cargo fuzz run <target> <file>` in plugin/, see README).
+# Exits 1 when any target found a crash; its reproducer is under plugin/fuzz/artifacts/<target>/.
+# Replay it (FUZZ_VERBOSE=1 also prints what a backend_request input did), from plugin/:
+#   RUSTC_BOOTSTRAP=1 cargo fuzz run -s none <target> fuzz/artifacts/<target>/crash-...
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -27,7 +28,8 @@ FUZZ="$PLUGIN/fuzz"
 LOGS="$FUZZ/target/fuzz-logs"
 
 usage() {
-    sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    # The header comment, without its '# '.
+    awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}" >&2
     exit 2
 }
 
