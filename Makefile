@@ -5,7 +5,7 @@ SHELL := /usr/bin/env bash
 
 CARGO ?= cargo
 
-.PHONY: help dev test tools lint fmt fmtcheck clippy shellcheck build unit integration ha-test release release-repro release-test release-tools bench clean
+.PHONY: help dev test tools lint fmt fmtcheck clippy clippy-fuzz shellcheck build unit integration ha-test fuzz fuzz-ci release release-repro release-test release-tools bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
@@ -13,8 +13,9 @@ help: ## list the targets
 dev: ## build, start a dev server with the plugin mounted at crypto/ (foreground; Ctrl-C stops)
 	scripts/dev.sh
 
-tools: ## install what tests need and a fresh machine lacks (OpenBao into .tools/, shellcheck)
+tools: ## install what tests need and a fresh machine lacks (OpenBao and cargo-fuzz into .tools/, shellcheck)
 	scripts/install-bao.sh >/dev/null
+	scripts/install-fuzz.sh >/dev/null
 	@missing=""; for c in shellcheck jq curl openssl; do command -v $$c >/dev/null || missing="$$missing $$c"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing" >&2; \
@@ -27,12 +28,17 @@ build: ## build the plugin (debug) for the tests
 
 fmtcheck:
 	$(CARGO) fmt --all -- --check
+	cd plugin/fuzz && $(CARGO) fmt -- --check
 
-fmt: ## format the code
+fmt: ## format the code (the workspace and the fuzz crate)
 	$(CARGO) fmt --all
+	cd plugin/fuzz && $(CARGO) fmt
 
 clippy:
 	$(CARGO) clippy --locked --workspace --all-targets --all-features -- -D warnings
+
+clippy-fuzz: ## clippy -D warnings on the fuzz crate (plugin/fuzz, outside the workspace)
+	cd plugin/fuzz && $(CARGO) clippy --locked --all-targets -- -D warnings
 
 shellcheck:
 	shellcheck -x scripts/*.sh .ci/run
@@ -57,7 +63,15 @@ ha-test: ## the 3-node HA scenarios (native mode, loopback, TLS): two plugin ver
 	HA_LOAD_BIN=target/debug/ha-load REGISTER_BIN=target/debug/vault-crypto-register \
 	scripts/test-ha.sh
 
-test: tools lint unit ha-test ## everything CI runs: lint and every test tier
+FUZZ_SECONDS ?= 60
+FUZZ_CI_SECONDS ?= 15
+fuzz: ## run each fuzz target FUZZ_SECONDS (default 60): executions, exec/s, corpus, crashes
+	scripts/fuzz.sh --seconds $(FUZZ_SECONDS)
+
+fuzz-ci: ## each fuzz target FUZZ_CI_SECONDS (default 15) from the seed corpus; fails on any crash
+	scripts/fuzz.sh --ci --seconds $(FUZZ_CI_SECONDS)
+
+test: tools lint unit fuzz-ci ha-test ## everything CI runs: lint and every test tier
 
 release: ## linux/amd64 artifacts (glibc + static musl) and dist/SHA256SUMS; refuses a v* tag != Cargo.toml version
 	scripts/release.sh --target all

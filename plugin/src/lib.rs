@@ -7,11 +7,14 @@
 //! - `backend`: the ordered list of paths of the `crypto/` engine.
 //! - `paths`: one file per API area.
 //! - `store`: storage keys, versioned entries, locks and caches.
+//! - `fuzzing`: entry points for the fuzz targets in `plugin/fuzz/` (not an API).
 //!
 //! Invariant: `serve` and `bridge` never touch `wallet_core`.
 
 pub mod backend;
 pub mod bridge;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod hclog;
 pub mod logical;
 pub mod paths;

@@ -50,7 +50,7 @@ pub fn request_without_body(mut req: vault::Request, storage: Arc<dyn Storage>) 
 /// serde_json's nesting limit for arrays and objects.
 const MAX_NESTING: usize = 128;
 
-fn parse_data(text: &str) -> Result<Map<String, Value>, LogicalError> {
+pub(crate) fn parse_data(text: &str) -> Result<Map<String, Value>, LogicalError> {
     let text = text.trim();
     if text.is_empty() || text == "null" {
         return Ok(Map::new());

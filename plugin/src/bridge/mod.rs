@@ -5,7 +5,7 @@
 //! by the `multiplex_id` gRPC metadata the host puts on every call (one
 //! process serves all mounts of a catalog entry).
 
-mod convert;
+pub(crate) mod convert;
 pub mod errors;
 mod storage;
 

@@ -160,6 +160,40 @@ mod tests {
         assert!(!env.multiplex_grpc_requested);
     }
 
+    /// Found by the `plugin_env` fuzz target: an empty PEM block was
+    /// accepted as the host certificate (an empty DER), so the plugin
+    /// started and failed only when the host connected.
+    #[test]
+    fn an_empty_certificate_block_is_refused_at_start() {
+        let err = PluginEnv::from_vars(vars(&[
+            (MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE),
+            ("PLUGIN_PROTOCOL_VERSIONS", "5"),
+            (
+                "PLUGIN_CLIENT_CERT",
+                "-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n",
+            ),
+        ]))
+        .expect_err("empty certificate");
+        assert!(matches!(err, EnvError::BadClientCert(_)), "{err:?}");
+    }
+
+    #[test]
+    fn a_pem_block_that_is_not_a_certificate_is_refused_at_start() {
+        let err = PluginEnv::from_vars(vars(&[
+            (MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE),
+            ("PLUGIN_PROTOCOL_VERSIONS", "5"),
+            (
+                "PLUGIN_CLIENT_CERT",
+                "-----BEGIN CERTIFICATE-----\nMAMCAQA=\n-----END CERTIFICATE-----\n",
+            ),
+        ]))
+        .expect_err("not a certificate");
+        let EnvError::BadClientCert(msg) = &err else {
+            panic!("{err:?}");
+        };
+        assert!(msg.contains("not an X.509 certificate"), "{msg}");
+    }
+
     #[test]
     fn garbage_in_the_client_cert_is_refused() {
         let err = PluginEnv::from_vars(vars(&[

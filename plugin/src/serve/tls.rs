@@ -35,6 +35,8 @@ pub enum TlsSetupError {
     NoClientCert,
     #[error("PLUGIN_CLIENT_CERT is not valid PEM: {0}")]
     BadPem(String),
+    #[error("PLUGIN_CLIENT_CERT is not an X.509 certificate: {0}")]
+    BadCert(String),
     #[error("generating the plugin certificate: {0}")]
     CertGen(#[from] rcgen::Error),
     #[error("building the TLS configuration: {0}")]
@@ -117,14 +119,22 @@ impl Identity {
 }
 
 /// Parses the host certificate handed to us in `PLUGIN_CLIENT_CERT`.
+///
+/// The DER must parse as an X.509 certificate now: the handshake checks the
+/// host's signature with its key, and a block that is empty or not a
+/// certificate would otherwise be accepted here and fail only when the host
+/// connects — after the connect timeout, with a less clear error.
 pub fn parse_host_cert(pem: &str) -> Result<CertificateDer<'static>, TlsSetupError> {
     use rustls_pki_types::pem::PemObject;
     let mut certs = CertificateDer::pem_slice_iter(pem.as_bytes());
-    match certs.next() {
-        Some(Ok(c)) => Ok(c),
-        Some(Err(e)) => Err(TlsSetupError::BadPem(e.to_string())),
-        None => Err(TlsSetupError::NoClientCert),
-    }
+    let cert = match certs.next() {
+        Some(Ok(c)) => c,
+        Some(Err(e)) => return Err(TlsSetupError::BadPem(e.to_string())),
+        None => return Err(TlsSetupError::NoClientCert),
+    };
+    rustls::server::ParsedCertificate::try_from(&cert)
+        .map_err(|e| TlsSetupError::BadCert(format!("{e:?}")))?;
+    Ok(cert)
 }
 
 /// Accepts exactly one certificate (by DER) and checks the handshake
