@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # fuzz.sh — build the cargo-fuzz targets of plugin/fuzz/ once, run each for a bounded time and
-# print, per target, executions, executions per second, corpus size and whether it found a crash
-# (a panic, a 500 for client input, a hang past -timeout, or an out-of-memory).
+# print, per target, executions, executions per second, corpus size (units in libFuzzer's corpus,
+# and how many this run added to corpus/), coverage and whether it found a crash (a panic, a 500
+# for client input, a hang past -timeout, or an out-of-memory).
 #
 # usage: scripts/fuzz.sh [--seconds N] [--ci] [TARGET...]
 #   --seconds N   run each target N seconds (default $FUZZ_SECONDS, else 60)
@@ -114,7 +115,7 @@ main() {
     run_start="$(now_ms)"
     for t in "${TARGETS[@]}"; do
         local corpus="$FUZZ/corpus/$t" seeds="$FUZZ/seeds/$t" artifacts="$FUZZ/artifacts/$t"
-        local logf="$LOGS/$t.log" dirs=() extra=() rc=0
+        local logf="$LOGS/$t.log" dirs=() extra=() rc=0 before
         mkdir -p "$corpus" "$artifacts"
         if ((CI_MODE)); then
             # A fresh, empty corpus each time: only the seeds are read.
@@ -122,6 +123,7 @@ main() {
             [[ "$corpus" == "$FUZZ"/target/ci-corpus/?* ]] && rm -rf -- "$corpus"
             mkdir -p "$corpus"
         fi
+        before="$(count_files "$corpus")"
         dirs=("$corpus")
         [[ -d "$seeds" ]] && dirs+=("$seeds")
         [[ -f "$FUZZ/dict/$t.dict" ]] && extra+=("-dict=$FUZZ/dict/$t.dict")
@@ -140,7 +142,7 @@ main() {
         # libFuzzer's last status line: "#N DONE cov: C ft: F corp: U/SIZE ...".
         corp="$(sed -n 's/.* corp: \([0-9]*\)\/.*/\1/p' "$logf" | tail -n 1)"
         cov="$(sed -n 's/.* cov: \([0-9]*\) .*/\1/p' "$logf" | tail -n 1)"
-        grown="$(count_files "$corpus")"
+        grown="$(($(count_files "$corpus") - before))"
         if ((rc == 0)); then
             result="ok"
         elif ((rc == 124 || rc == 137)); then
