@@ -477,8 +477,19 @@ async fn a_policy_written_on_another_node_applies_after_the_hosts_invalidation()
             json!({"allowed_chain_ids": [5]}),
         )
         .await;
-    // The standby cached "no policy"; the host's InvalidateKey of the
-    // policy key (sent on replication) makes it read the new one.
+    // The standby cached "no policy" and keeps signing from that cache
+    // (the storage is shared: forget what the active node's write read)...
+    standby.storage.take_reads();
+    standby.write_ok(sign, legacy_tx(1)).await;
+    assert!(
+        standby
+            .storage
+            .take_reads()
+            .iter()
+            .all(|k| !k.starts_with("policy/"))
+    );
+    // ...until the host's InvalidateKey of the policy key (sent on
+    // replication) makes it read the new one.
     standby
         .backend
         .invalidate(&keys::policy("w", "ethereum"))
