@@ -21,16 +21,18 @@ exportable; signing can be restricted per chain by policies.";
 /// The paths of the engine, in routing order: the first pattern that
 /// matches a request wins.
 pub fn paths() -> Vec<Path<Crypto>> {
-    // Order: `wallets/` (LIST) before `wallets/{name}`. The patterns do not
-    // overlap today (segment counts differ), but a more specific pattern
-    // such as `wallets/{name}/export` must stay ahead of any future catch-all
-    // under `wallets/{name}/...`; `wallets/{name}/policy/{chain}` is such a
-    // more specific pattern.
+    // Order: the first pattern that matches wins. Administration lives
+    // outside `wallets/{name}/` (policies, export, sign-hash) so that a
+    // signer's grant on `wallets/<name>/*` covers signing and addresses
+    // only; `policies/{name}/{chain}/check` has one more segment than the
+    // policy itself, so the two never overlap.
     vec![
         paths::wallets::list_path(),
         paths::wallets::wallet_path(),
         paths::policy::policy_path(),
+        paths::check::check_path(),
         paths::export::export_path(),
+        paths::sign_hash::sign_hash_path(),
         paths::xpub::xpub_path(),
         paths::addresses::addresses_path(),
         paths::ethereum::sign_transaction_path(),
@@ -39,7 +41,6 @@ pub fn paths() -> Vec<Path<Crypto>> {
         paths::bitcoin::sign_psbt_path(),
         paths::solana::sign_message_path(),
         paths::solana::sign_transaction_path(),
-        paths::sign_hash::sign_hash_path(),
     ]
 }
 

@@ -13,6 +13,8 @@
 
 pub mod backend;
 pub mod bridge;
+#[cfg(test)]
+mod docs;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod hclog;

@@ -106,6 +106,16 @@ impl Error {
         self.status() == Some(404)
     }
 
+    /// A create of a name that exists (wallet or policy): a 400 saying so.
+    pub fn is_already_exists(&self) -> bool {
+        match self {
+            Error::Api { status: 400, errors, .. } => {
+                errors.iter().any(|e| e.contains("already exists"))
+            }
+            _ => false,
+        }
+    }
+
     /// 400: malformed or missing input; the message names the field.
     pub fn is_bad_request(&self) -> bool {
         self.status() == Some(400)

@@ -1,4 +1,6 @@
-//! `wallets/:name/policy/:chain`.
+//! `policies/:name/:chain` and `policies/:name/:chain/check`.
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -29,6 +31,86 @@ pub struct Policy {
     /// Ethereum: whether a transaction without `to` may be signed (server default true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_contract_creation: Option<bool>,
+    /// Every chain: whether message signing is allowed (server default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_message_signing: Option<bool>,
+    /// Ethereum: the most a transaction may pay in fees (wei).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_fee_per_tx: Option<Quantity>,
+    /// Ethereum (token contract) / Solana (mint) → per-token limits in base units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_limits: Option<BTreeMap<String, TokenLimit>>,
+    /// Ethereum: contract → allowed 4-byte selectors (`0x` + 8 hex; empty: any).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_contracts: Option<BTreeMap<String, Vec<String>>>,
+    /// Ethereum: sign calldata the engine does not decode to unlisted contracts (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_arbitrary_calldata: Option<bool>,
+    /// Ethereum: sign unlimited approvals (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_unlimited_approvals: Option<bool>,
+    /// Ethereum: typed data (other than decoded permits) that may be signed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_typed_data: Option<Vec<TypedDataRule>>,
+    /// Ethereum: sign any typed data (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_arbitrary_typed_data: Option<bool>,
+    /// Bitcoin: sighash types beyond ALL (DEFAULT on taproot), e.g. `"SINGLE|ANYONECANPAY"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_sighash_types: Option<Vec<String>>,
+    /// Bitcoin: the largest fee in sats.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_fee: Option<Quantity>,
+    /// Bitcoin: the largest fee rate in sat/vB (decimal text, at most three decimals).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_fee_rate: Option<String>,
+    /// Solana: programs allowed beyond the built-in ones (base58).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_programs: Option<Vec<String>>,
+    /// Solana: the largest priority fee in lamports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_priority_fee: Option<Quantity>,
+}
+
+/// Per-token limits (base units of the token).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenLimit {
+    /// Per signature.
+    #[serde(default)]
+    pub max_value_per_tx: Option<Quantity>,
+    /// Per rolling 24 hours.
+    #[serde(default)]
+    pub max_value_per_day: Option<Quantity>,
+}
+
+/// One entry of `allowed_typed_data`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TypedDataRule {
+    /// The domain's `verifyingContract`.
+    pub verifying_contract: String,
+    /// The primary type, if only that one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_type: Option<String>,
+}
+
+/// The answer of [`Policies::check`].
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[non_exhaustive]
+pub struct PolicyCheck {
+    /// Whether the signing path would sign.
+    pub allowed: bool,
+    /// The rule that refused.
+    #[serde(default)]
+    pub rule: Option<String>,
+    /// Why it refused.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Whether the wallet has a policy on the chain.
+    #[serde(default)]
+    pub policy: bool,
+    /// What the request would authorize, as the engine decoded it.
+    #[serde(default)]
+    pub intent: serde_json::Value,
 }
 
 impl Policy {
@@ -91,7 +173,7 @@ impl Client {
 impl Policies<'_> {
     fn path(wallet: &str, chain: Chain) -> Result<String> {
         check_name("wallet", wallet)?;
-        Ok(format!("wallets/{wallet}/policy/{}", chain.as_str()))
+        Ok(format!("policies/{wallet}/{}", chain.as_str()))
     }
 
     /// Create or replace the policy of `wallet` on `chain`; returns the stored policy.
@@ -115,6 +197,28 @@ impl Policies<'_> {
     pub async fn read(&self, wallet: &str, chain: Chain) -> Result<Policy> {
         self.client
             .engine_read(&Self::path(wallet, chain)?, &())
+            .await
+    }
+
+    /// Ask the policy about a signing request without signing or counting:
+    /// `operation` is `sign-transaction`, `sign-message`, `sign-typed-data`, `sign-psbt` or
+    /// `sign-hash`; `request` is the signing request's body (any of this SDK's request types).
+    pub async fn check<R: Serialize + ?Sized>(
+        &self,
+        wallet: &str,
+        chain: Chain,
+        operation: &str,
+        request: &R,
+    ) -> Result<PolicyCheck> {
+        let mut body = serde_json::to_value(request).map_err(|e| crate::Error::Decode {
+            path: "policies check".into(),
+            reason: e.to_string(),
+        })?;
+        if let serde_json::Value::Object(m) = &mut body {
+            m.insert("operation".into(), serde_json::Value::String(operation.into()));
+        }
+        self.client
+            .engine_write(&format!("{}/check", Self::path(wallet, chain)?), &body)
             .await
     }
 

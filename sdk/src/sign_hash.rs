@@ -1,4 +1,5 @@
-//! `wallets/:name/sign-hash`: raw digest signing, off unless `allow_raw_signing`.
+//! `sign-hash/:name`: raw digest signing, off unless `allow_raw_signing`, and refused on a
+//! chain where the wallet has a policy.
 
 use serde::{Deserialize, Serialize};
 
@@ -59,7 +60,7 @@ impl Client {
     /// digest bypasses every policy.
     pub async fn sign_hash(&self, wallet: &str, req: &SignHash) -> Result<HashSignature> {
         check_name("wallet", wallet)?;
-        self.engine_write(&format!("wallets/{wallet}/sign-hash"), req)
+        self.engine_write(&format!("sign-hash/{wallet}"), req)
             .await
     }
 }

@@ -1,4 +1,4 @@
-//! `wallets/`, `wallets/:name`, `wallets/:name/export`.
+//! `wallets/`, `wallets/:name`, `export/:name`.
 
 use std::fmt;
 
@@ -254,10 +254,20 @@ impl Wallets<'_> {
     /// println!("{} fingerprint {:?}", w.name, w.fingerprint);
     /// # Ok(()) }
     /// ```
+    ///
+    /// Create means create: on an existing name this fails with a 400 for which
+    /// [`Error::is_already_exists`](crate::Error::is_already_exists) is true, and nothing
+    /// changes; `Ok` means this call created the wallet. (The request always carries a
+    /// create-only field, `exportable`, so the server can never treat it as an update of
+    /// an existing wallet's flags.)
     pub async fn create(&self, name: &str, req: &CreateWallet) -> Result<WalletInfo> {
         check_name("name", name)?;
+        let mut req = req.clone();
+        if req.exportable.is_none() {
+            req.exportable = Some(false);
+        }
         self.client
-            .engine_write(&format!("wallets/{name}"), req)
+            .engine_write(&format!("wallets/{name}"), &req)
             .await
     }
 
@@ -288,7 +298,7 @@ impl Wallets<'_> {
     pub async fn export(&self, name: &str) -> Result<WalletExport> {
         check_name("name", name)?;
         self.client
-            .engine_read(&format!("wallets/{name}/export"), &())
+            .engine_read(&format!("export/{name}"), &())
             .await
     }
 }

@@ -316,11 +316,25 @@ impl DevServer {
         path: &str,
         body: Option<Value>,
     ) -> Result<Reply, String> {
+        self.try_request_as(ROOT_TOKEN, method, path, body)
+    }
+
+    /// A request with another token (ACL tests).
+    pub fn request_as(&self, token: &str, method: &str, path: &str, body: Option<Value>) -> Reply {
+        self.try_request_as(token, method, path, body)
+            .unwrap_or_else(|e| panic!("{method} {path}: transport error: {e}"))
+    }
+
+    /// [`try_request`](Self::try_request) with a given token.
+    pub fn try_request_as(
+        &self,
+        token: &str,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Reply, String> {
         let url = format!("{}/v1/{}", self.addr, path);
-        let req = self
-            .agent
-            .request(method, &url)
-            .set("X-Vault-Token", ROOT_TOKEN);
+        let req = self.agent.request(method, &url).set("X-Vault-Token", token);
         let result = match body {
             Some(b) => req.send_json(b),
             None => req.call(),

@@ -74,7 +74,7 @@ fn policies_are_written_read_listed_on_the_wallet_and_deleted() {
     let e = Engine::start();
     e.abandon("a", json!({}));
     let w = e.write(
-        "crypto/wallets/a/policy/ethereum",
+        "crypto/policies/a/ethereum",
         json!({
             "allowed_chain_ids": [1, 5],
             "allowed_recipients": [A],
@@ -85,7 +85,7 @@ fn policies_are_written_read_listed_on_the_wallet_and_deleted() {
         }),
     );
     assert!(matches!(w.status, 200 | 204), "{}", w.body);
-    let r = e.get("crypto/wallets/a/policy/ethereum");
+    let r = e.get("crypto/policies/a/ethereum");
     r.expect_status(200);
     let d = r.data();
     assert_eq!(d["allowed_chain_ids"], json!([1, 5]));
@@ -108,11 +108,11 @@ fn policies_are_written_read_listed_on_the_wallet_and_deleted() {
     assert_eq!(d["max_value_per_tx"], "1000000000000000000000");
     assert_eq!(d["allow_contract_creation"], false);
     let w = e.write(
-        "crypto/wallets/a/policy/bitcoin",
+        "crypto/policies/a/bitcoin",
         json!({"max_value_per_tx": 50000, "allowed_recipients": [payee]}),
     );
     assert!(matches!(w.status, 200 | 204), "{}", w.body);
-    let r = e.get("crypto/wallets/a/policy/bitcoin");
+    let r = e.get("crypto/policies/a/bitcoin");
     r.expect_status(200);
     assert_eq!(num(&r.data()["max_value_per_tx"]), U256::from(50000));
     assert_eq!(r.data()["allowed_recipients"], json!([payee]));
@@ -120,9 +120,9 @@ fn policies_are_written_read_listed_on_the_wallet_and_deleted() {
         policies(&e, "a"),
         ["bitcoin", "ethereum"].map(String::from).into()
     );
-    let d = e.delete("crypto/wallets/a/policy/ethereum");
+    let d = e.delete("crypto/policies/a/ethereum");
     assert!(matches!(d.status, 200 | 204), "{}", d.body);
-    e.get("crypto/wallets/a/policy/ethereum").expect_status(404);
+    e.get("crypto/policies/a/ethereum").expect_status(404);
     assert_eq!(policies(&e, "a"), ["bitcoin"].map(String::from).into());
     // Without a policy nothing is limited.
     sign_tx(&e, "a", tx(999, None, 10u64.pow(18))).expect_status(200);
@@ -132,8 +132,8 @@ fn policies_are_written_read_listed_on_the_wallet_and_deleted() {
 fn malformed_policies_are_400s_naming_the_field() {
     let e = Engine::start();
     e.abandon("a", json!({}));
-    let eth = "crypto/wallets/a/policy/ethereum";
-    let btc = "crypto/wallets/a/policy/bitcoin";
+    let eth = "crypto/policies/a/ethereum";
+    let btc = "crypto/policies/a/bitcoin";
     for (path, body, field) in [
         (eth, json!({"max_value_per_tx": "-5"}), "max_value_per_tx"),
         (
@@ -173,7 +173,7 @@ fn malformed_policies_are_400s_naming_the_field() {
     }
     expect_400_naming(
         &e.write(
-            "crypto/wallets/a/policy/dogecoin",
+            "crypto/policies/a/dogecoin",
             json!({"max_value_per_tx": 1}),
         ),
         "chain",
@@ -188,7 +188,7 @@ fn each_ethereum_rule_refuses_with_a_403_naming_it_and_allows_what_is_within_it(
         e.abandon(w, json!({}));
     }
     let set = |w: &str, p: Value| {
-        let r = e.write(&format!("crypto/wallets/{w}/policy/ethereum"), p);
+        let r = e.write(&format!("crypto/policies/{w}/ethereum"), p);
         assert!(matches!(r.status, 200 | 204), "{}", r.body);
     };
     set("ids", json!({"allowed_chain_ids": [1]}));
@@ -273,7 +273,7 @@ fn max_value_per_day_adds_up_per_chain_id_and_survives_a_plugin_reload() {
     let e = Engine::start();
     e.abandon("a", json!({}));
     e.write(
-        "crypto/wallets/a/policy/ethereum",
+        "crypto/policies/a/ethereum",
         json!({"max_value_per_day": "1000"}),
     );
     sign_tx(&e, "a", tx(1, Some(A), 400)).expect_status(200);
@@ -298,7 +298,7 @@ fn concurrent_requests_never_sign_more_than_the_daily_limit() {
     let e = Engine::start();
     e.abandon("a", json!({}));
     e.write(
-        "crypto/wallets/a/policy/ethereum",
+        "crypto/policies/a/ethereum",
         json!({"max_value_per_day": "1000"}),
     );
     let statuses: Vec<u16> = std::thread::scope(|scope| {
@@ -324,7 +324,7 @@ fn each_bitcoin_rule_refuses_with_a_403_naming_it_and_change_is_not_counted() {
         e.abandon(w, json!({}));
     }
     let set = |w: &str, p: Value| {
-        let r = e.write(&format!("crypto/wallets/{w}/policy/bitcoin"), p);
+        let r = e.write(&format!("crypto/policies/{w}/bitcoin"), p);
         assert!(matches!(r.status, 200 | 204), "{}", r.body);
     };
     set("pertx", json!({"max_value_per_tx": "50000"}));
@@ -403,7 +403,7 @@ fn deleting_a_wallet_removes_its_policies_and_counters() {
     let e = Engine::start();
     e.abandon("a", json!({"deletion_allowed": true}));
     e.write(
-        "crypto/wallets/a/policy/ethereum",
+        "crypto/policies/a/ethereum",
         json!({"max_value_per_day": "100"}),
     );
     sign_tx(&e, "a", tx(1, Some(A), 100)).expect_status(200);
@@ -411,10 +411,10 @@ fn deleting_a_wallet_removes_its_policies_and_counters() {
     e.delete("crypto/wallets/a").expect_status(204);
     e.abandon("a", json!({}));
     assert!(policies(&e, "a").is_empty());
-    e.get("crypto/wallets/a/policy/ethereum").expect_status(404);
+    e.get("crypto/policies/a/ethereum").expect_status(404);
     // A fresh policy starts from a zero counter.
     e.write(
-        "crypto/wallets/a/policy/ethereum",
+        "crypto/policies/a/ethereum",
         json!({"max_value_per_day": "100"}),
     );
     sign_tx(&e, "a", tx(1, Some(A), 100)).expect_status(200);

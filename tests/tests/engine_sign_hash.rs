@@ -14,7 +14,7 @@ use engine_common::{
 use serde_json::json;
 
 const ETH0: &str = "0x9858EfFD232B4033E47d90003D41EC34EcaEda94";
-const P: &str = "crypto/wallets/a/sign-hash";
+const P: &str = "crypto/sign-hash/a";
 
 fn hash() -> String {
     format!("0x{}", "5a".repeat(32))
@@ -160,7 +160,7 @@ fn key_wallets_sign_raw_hashes_on_their_own_curve_only() {
     e.import_key("k", "secp256k1", &key, json!({"allow_raw_signing": true}));
     let h = B256::repeat_byte(3);
     let r = e.write(
-        "crypto/wallets/k/sign-hash",
+        "crypto/sign-hash/k",
         json!({"chain": "ethereum", "hash": h.to_string()}),
     );
     r.expect_status(200);
@@ -170,12 +170,12 @@ fn key_wallets_sign_raw_hashes_on_their_own_curve_only() {
         Address::from_str("0x2c7536E3605D9C16a7a3D7b1898e529396a65c23").expect("addr")
     );
     e.write(
-        "crypto/wallets/k/sign-hash",
+        "crypto/sign-hash/k",
         json!({"chain": "solana", "hash": h.to_string()}),
     )
     .expect_status(400);
     e.write(
-        "crypto/wallets/k/sign-hash",
+        "crypto/sign-hash/k",
         json!({"chain": "ethereum", "hash": h.to_string(), "index": 1}),
     )
     .expect_status(400);

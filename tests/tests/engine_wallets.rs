@@ -78,7 +78,7 @@ fn generated_wallets_have_every_allowed_word_count_and_a_valid_mnemonic() {
         created.expect_status(200);
         let want = words.unwrap_or(24);
         assert_eq!(created.data()["words"], want, "{name}");
-        let export = e.get(&format!("crypto/wallets/{name}/export"));
+        let export = e.get(&format!("crypto/export/{name}"));
         export.expect_status(200);
         let mnemonic = st(export.data(), "mnemonic").to_string();
         assert_eq!(mnemonic.split(' ').count(), want as usize, "{name}");
@@ -95,8 +95,8 @@ fn generated_wallets_have_every_allowed_word_count_and_a_valid_mnemonic() {
         // (including the create response recorded above).
         e.secret_hd(&mnemonic, "");
     }
-    let a = e.get("crypto/wallets/w24/export");
-    let b = e.get("crypto/wallets/wdefault/export");
+    let a = e.get("crypto/export/w24");
+    let b = e.get("crypto/export/wdefault");
     assert_ne!(a.data()["mnemonic"], b.data()["mnemonic"]);
 }
 
@@ -111,13 +111,13 @@ fn a_passphrase_changes_the_master_key_and_export_returns_mnemonic_and_passphras
     );
     assert_ne!(created.data()["fingerprint"], "73c5da0a");
     assert_eq!(created.data()["exportable"], true);
-    let export = e.get("crypto/wallets/pp/export");
+    let export = e.get("crypto/export/pp");
     export.expect_status(200);
     assert_eq!(export.data()["mnemonic"], ABANDON);
     assert_eq!(export.data()["passphrase"], pass);
     // Positive control of the secrets scan: this body does hold the secret.
     assert!(export.body.to_string().contains(ABANDON));
-    let (ok, out, err) = e.cli(&["read", "-format=json", "crypto/wallets/pp/export"]);
+    let (ok, out, err) = e.cli(&["read", "-format=json", "crypto/export/pp"]);
     assert!(ok, "{out}{err}");
     let v: Value = serde_json::from_str(&out).expect("json");
     assert_eq!(v["data"]["mnemonic"], ABANDON);
@@ -127,15 +127,15 @@ fn a_passphrase_changes_the_master_key_and_export_returns_mnemonic_and_passphras
 fn export_is_a_403_unless_the_wallet_was_created_exportable_which_cannot_change_later() {
     let e = Engine::start();
     e.abandon("locked", json!({}));
-    let r = e.get("crypto/wallets/locked/export");
+    let r = e.get("crypto/export/locked");
     r.expect_status(403);
     assert!(r.errors().contains("exportable"), "{}", r.body);
     expect_400_naming(
         &e.write("crypto/wallets/locked", json!({"exportable": true})),
         "exportable",
     );
-    e.get("crypto/wallets/locked/export").expect_status(403);
-    let (ok, out, err) = e.cli(&["read", "crypto/wallets/locked/export"]);
+    e.get("crypto/export/locked").expect_status(403);
+    let (ok, out, err) = e.cli(&["read", "crypto/export/locked"]);
     assert!(!ok, "the CLI export of a locked wallet succeeded: {out}");
     assert!(err.contains("403") || err.contains("exportable"), "{err}");
 }
@@ -164,7 +164,7 @@ fn key_wallets_report_their_curve_and_round_trip_the_private_key_through_export(
         assert_eq!(read.data()["type"], "key");
         assert_eq!(read.data()["curve"], curve);
         assert_eq!(read.data()["exportable"], true);
-        let export = e.get(&format!("crypto/wallets/{name}/export"));
+        let export = e.get(&format!("crypto/export/{name}"));
         export.expect_status(200);
         assert_eq!(export.data()["curve"], curve);
         let got = st(export.data(), "private_key");
@@ -175,7 +175,7 @@ fn key_wallets_report_their_curve_and_round_trip_the_private_key_through_export(
         );
         assert!(export.data().get("mnemonic").is_none());
     }
-    e.get("crypto/wallets/locked/export").expect_status(403);
+    e.get("crypto/export/locked").expect_status(403);
 }
 
 #[test]
@@ -336,15 +336,15 @@ fn minimal_solana_transaction() -> String {
 fn families() -> Vec<(&'static str, &'static str, Value)> {
     vec![
         ("GET", "wallets/nobody", Value::Null),
-        ("GET", "wallets/nobody/export", Value::Null),
+        ("GET", "export/nobody", Value::Null),
         ("GET", "wallets/nobody/xpub", Value::Null),
         ("GET", "wallets/nobody/addresses/ethereum", Value::Null),
         ("GET", "wallets/nobody/addresses/bitcoin", Value::Null),
         ("GET", "wallets/nobody/addresses/solana", Value::Null),
-        ("GET", "wallets/nobody/policy/ethereum", Value::Null),
+        ("GET", "policies/nobody/ethereum", Value::Null),
         (
             "POST",
-            "wallets/nobody/policy/ethereum",
+            "policies/nobody/ethereum",
             json!({"allowed_chain_ids": [1]}),
         ),
         (
@@ -380,7 +380,7 @@ fn families() -> Vec<(&'static str, &'static str, Value)> {
         ),
         (
             "POST",
-            "wallets/nobody/sign-hash",
+            "sign-hash/nobody",
             json!({"chain": "ethereum", "hash": format!("0x{}", "11".repeat(32))}),
         ),
     ]
@@ -398,7 +398,7 @@ fn an_unknown_wallet_is_a_404_on_every_path_family() {
         assert_eq!(r.status, 404, "{method} {path}: {}", r.body);
     }
     // Deleting an unknown wallet's policy is a 404 as well.
-    let r = e.delete("crypto/wallets/nobody/policy/ethereum");
+    let r = e.delete("crypto/policies/nobody/ethereum");
     assert_eq!(r.status, 404, "{}", r.body);
 }
 
@@ -439,7 +439,7 @@ fn the_secret_scan_finds_a_mnemonic_or_key_in_any_non_export_body() {
     e.abandon("x", json!({"exportable": true}));
     assert!(e.recorded() > 0);
     e.assert_no_secret_leaked();
-    let export = e.s.get("crypto/wallets/x/export");
+    let export = e.s.get("crypto/export/x");
     export.expect_status(200);
     // The same body, had it come from any other path, is caught.
     e.record_body("a pretend read", &export.body.to_string());

@@ -241,7 +241,7 @@ impl<'a> Recorder<'a> {
 
     fn record(&self, method: &str, path: &str, r: Reply) -> Reply {
         // Only a successful read of `export` may carry a secret.
-        let exempt = method == "GET" && path.ends_with("/export") && r.status == 200;
+        let exempt = method == "GET" && path.contains("/export/") && r.status == 200;
         self.seen.lock().expect("lock").push((
             format!("{method} {path}"),
             r.body.to_string(),
@@ -584,7 +584,7 @@ fn no_secret_reaches_the_logs_the_audit_log_or_a_response_even_at_trace_level() 
     r.get(&format!("{w}/hd")).expect_status(200);
     r.write(&format!("{w}/hd"), json!({"allow_raw_signing": false}))
         .expect_status(200);
-    let denied = r.get(&format!("{w}/hd/export"));
+    let denied = r.get("crypto/export/hd");
     denied.expect_status(403);
     for chain in ["ethereum", "solana"] {
         r.get(&format!("{w}/hd/addresses/{chain}?count=3"))
@@ -633,17 +633,17 @@ fn no_secret_reaches_the_logs_the_audit_log_or_a_response_even_at_trace_level() 
 
     // Policies.
     r.write(
-        &format!("{w}/hd/policy/ethereum"),
+        "crypto/policies/hd/ethereum",
         json!({"allowed_chain_ids": [1], "max_value_per_tx": "1000000", "max_value_per_day": "5000000"}),
     )
     .expect_status(200);
     r.write(
-        &format!("{w}/hd/policy/bitcoin"),
+        "crypto/policies/hd/bitcoin",
         json!({"max_value_per_tx": 100000}),
     )
     .expect_status(200);
-    r.get(&format!("{w}/hd/policy/ethereum")).expect_status(200);
-    r.get(&format!("{w}/hd/policy/solana")).expect_status(404);
+    r.get("crypto/policies/hd/ethereum").expect_status(200);
+    r.get("crypto/policies/hd/solana").expect_status(404);
 
     // Ethereum.
     let to = alloy_primitives::Address::from([0x35; 20]).to_checksum(None);
@@ -791,7 +791,7 @@ fn no_secret_reaches_the_logs_the_audit_log_or_a_response_even_at_trace_level() 
     // sign-hash: refused, then allowed.
     let digest = format!("0x{}", hex::encode(sha256("digest")));
     r.refuse(
-        &format!("{w}/hd/sign-hash"),
+        "crypto/sign-hash/hd",
         json!({"chain": "ethereum", "hash": digest}),
         403,
         "allow_raw_signing",
@@ -809,23 +809,23 @@ fn no_secret_reaches_the_logs_the_audit_log_or_a_response_even_at_trace_level() 
                 body[k] = v;
             }
         }
-        r.write(&format!("{w}/hd/sign-hash"), body)
+        r.write("crypto/sign-hash/hd", body)
             .expect_status(200);
     }
     r.write(
-        &format!("{w}/k-ed/sign-hash"),
+        "crypto/sign-hash/k-ed",
         json!({"chain": "solana", "hash": digest}),
     )
     .expect_status(403);
 
     // Exports (the only place a secret may be returned), then deletes.
-    let exported = r.get(&format!("{w}/hd-export/export"));
+    let exported = r.get("crypto/export/hd-export");
     exported.expect_status(200);
     assert_eq!(exported.data()["mnemonic"], MNEMONIC);
     assert_eq!(exported.data()["passphrase"], PASSPHRASE);
-    r.get(&format!("{w}/k-secp/export")).expect_status(200);
-    r.get(&format!("{w}/k-ed/export")).expect_status(200);
-    let gen_export = r.get(&format!("{w}/generated/export"));
+    r.get("crypto/export/k-secp").expect_status(200);
+    r.get("crypto/export/k-ed").expect_status(200);
+    let gen_export = r.get("crypto/export/generated");
     gen_export.expect_status(200);
     let gen_mnemonic = st(gen_export.data(), "mnemonic").to_string();
     register_hd(
@@ -836,7 +836,7 @@ fn no_secret_reaches_the_logs_the_audit_log_or_a_response_even_at_trace_level() 
         &["m/44'/60'/0'/0/0"],
         &["m/44'/501'/0'/0'"],
     );
-    r.delete(&format!("{w}/hd/policy/bitcoin"))
+    r.delete("crypto/policies/hd/bitcoin")
         .expect_status(204);
     r.delete(&format!("{w}/hd")).expect_status(400);
     for name in ["hd-export", "k-secp", "k-ed", "generated"] {
@@ -1626,7 +1626,7 @@ fn corrupt_old_and_newer_entries_fail_alone_with_a_clear_500_and_current_ones_ar
         &sec,
     );
     expect_500(
-        &s.get("crypto/wallets/ext-hd/policy/ethereum"),
+        &s.get("crypto/policies/ext-hd/ethereum"),
         "stored policy entry is corrupt",
         &sec,
     );
@@ -1863,7 +1863,7 @@ fn oversized_or_too_deep_input_is_a_4xx_naming_the_field_or_limit_and_the_plugin
     );
     post(
         "sign-hash of 70 KB",
-        &format!("{w}/sign-hash"),
+        "crypto/sign-hash/w",
         json!({"chain": "solana", "hash": format!("0x{}", "00".repeat(70_000))}),
         &["\"hash\"", "65536 bytes"],
     );
@@ -1917,20 +1917,20 @@ fn oversized_or_too_deep_input_is_a_4xx_naming_the_field_or_limit_and_the_plugin
     // 1000 strings per JSON body, which comes first for a JSON list.
     post(
         "1001 allowed chain ids",
-        &format!("{w}/policy/ethereum"),
+        "crypto/policies/w/ethereum",
         json!({"allowed_chain_ids": (1..=1001).collect::<Vec<u32>>()}),
         &["\"allowed_chain_ids\"", "at most 1000 entries"],
     );
     let recipients: Vec<String> = (0..1001).map(|i| format!("0x{i:040x}")).collect();
     post(
         "1001 recipients in one comma-separated string",
-        &format!("{w}/policy/ethereum"),
+        "crypto/policies/w/ethereum",
         json!({"allowed_recipients": recipients.join(",")}),
         &["\"allowed_recipients\"", "at most 1000 entries"],
     );
     post(
         "1001 recipients as a JSON list (the host's limit)",
-        &format!("{w}/policy/ethereum"),
+        "crypto/policies/w/ethereum",
         json!({ "allowed_recipients": recipients }),
         &["exceeded maximum number of strings"],
     );
@@ -1949,5 +1949,5 @@ fn oversized_or_too_deep_input_is_a_4xx_naming_the_field_or_limit_and_the_plugin
         json!({"message": "aGk="}),
     )
     .expect_status(200);
-    s.get(&format!("{w}/policy/ethereum")).expect_status(404);
+    s.get("crypto/policies/w/ethereum").expect_status(404);
 }

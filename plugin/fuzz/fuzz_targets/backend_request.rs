@@ -130,14 +130,14 @@ impl Harness {
                        "private_key": "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"}),
             ),
             (
-                "wallets/plain/policy/ethereum",
+                "policies/plain/ethereum",
                 json!({"allowed_chain_ids": ["1", "5"], "max_value_per_tx": "1000000000000000000",
                        "max_value_per_day": "2000000000000000000",
                        "denied_recipients": ["0x000000000000000000000000000000000000dEaD"],
                        "allow_contract_creation": false}),
             ),
             (
-                "wallets/plain/policy/bitcoin",
+                "policies/plain/bitcoin",
                 json!({"max_value_per_tx": "100000", "max_value_per_day": "200000"}),
             ),
         ];

@@ -231,6 +231,19 @@ impl<S: Send + Sync + 'static> Backend for Framework<S> {
             .ok_or(LogicalError::UnsupportedOperation)?;
         let raw = Self::raw_data(std::mem::take(&mut raw_guard.0), captures);
         let (fields, report) = FieldData::parse(&path.fields, raw, true)?;
+        if path.strict_fields && !report.unknown.is_empty() {
+            return Err(LogicalError::BadRequest(format!(
+                "unknown field{} {}: this path does not have {}",
+                if report.unknown.len() == 1 { "" } else { "s" },
+                report
+                    .unknown
+                    .iter()
+                    .map(|f| format!("\"{f}\""))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if report.unknown.len() == 1 { "it" } else { "them" }
+            )));
+        }
         let ctx = Self::ctx(&req, fields);
         let mut response = (spec.handler)(Arc::clone(&self.state), ctx).await?;
         if !report.unknown.is_empty() {

@@ -194,6 +194,9 @@ pub struct Path<S> {
     pub fields: Vec<Field>,
     pub operations: Vec<OperationSpec<S>>,
     pub existence_check: Option<ExistenceFn<S>>,
+    /// Refuse a request that sends a field the path does not declare (a
+    /// 400 naming it) instead of ignoring it with a warning.
+    pub strict_fields: bool,
     pub help_synopsis: &'static str,
     pub help_description: &'static str,
 }
@@ -205,6 +208,7 @@ impl<S> Path<S> {
             fields: Vec::new(),
             operations: Vec::new(),
             existence_check: None,
+            strict_fields: false,
             help_synopsis: "",
             help_description: "",
         }
@@ -236,6 +240,13 @@ impl<S> Path<S> {
 
     pub fn existence_check(mut self, f: ExistenceFn<S>) -> Self {
         self.existence_check = Some(f);
+        self
+    }
+
+    /// Unknown fields are a 400 (policy writes: a misspelled limit must not
+    /// leave the operator believing in a limit that does not exist).
+    pub fn strict_fields(mut self) -> Self {
+        self.strict_fields = true;
         self
     }
 

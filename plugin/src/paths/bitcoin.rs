@@ -18,7 +18,9 @@ use wallet_core::hd::{ChildIndex, Curve, DerivationPath};
 use crate::backend::Crypto;
 use crate::logical::{Ctx, Field, HandlerResult, LogicalError, Operation, Path, Response, handler};
 use crate::paths::keysel::{NETWORK_NAMES, bad, derive, load_wallet, name_field, network_of};
-use crate::policy::{Intent, enforce};
+use crate::policy::bitcoin::{allowed_sighashes, refused_sighash};
+use crate::policy::intent::{BtcInput, BtcOutput, BtcTransaction};
+use crate::policy::{Intent, PolicyEntry, enforce};
 use crate::store::derived::DerivedKey;
 use crate::store::wallet::{Wallet, WalletKeys};
 
@@ -31,8 +33,14 @@ ECDSA or BIP-340 Schnorr signatures and the sighash type each input asks for. In
 wallet cannot sign are left untouched; a PSBT with no input for this wallet is a 400. A key \
 wallet acts as a master key: its fingerprint is that of its public key, with the path m.
 
-The wallet's bitcoin policy is checked first, against every output that is not change to this \
-wallet (change is recognized by its bip32_derivation). Returns `psbt` (base64, signed), \
+Only SIGHASH_ALL (and DEFAULT on taproot) is signed unless the wallet's bitcoin policy lists \
+other types in allowed_sighash_types, or, for a wallet without a bitcoin policy, the request \
+lists them in `allowed_sighash_types`. The wallet's bitcoin policy is checked first, against \
+every output that is not change (change is an output whose bip32_derivation names this \
+wallet's own internal chain m/purpose'/coin'/account'/1/i with i below 1000000 and the \
+purpose of its script type), compared as output scripts, and against the fee (inputs minus \
+outputs), which counts as spent value; with any amount limit every input amount must be \
+proven. The response's `intent` shows what was evaluated. Returns `psbt` (base64, signed), \
 `signed_inputs` (indices), `signers` ({input, address, path, public_key} per signed input; the \
 first one is also given as `address`, `path` and `public_key`) and, when finalize is true and \
 every input is complete, the network `transaction` (hex) and its `txid`.";
@@ -56,6 +64,12 @@ pub fn sign_psbt_path() -> Path<Crypto> {
             )
             .one_of(NETWORK_NAMES),
         )
+        .field(Field::string_list(
+            "allowed_sighash_types",
+            "For a wallet without a bitcoin policy: sighash types to sign beyond ALL (and \
+             DEFAULT on taproot), e.g. [\"SINGLE|ANYONECANPAY\"]. With a policy, the policy's \
+             allowed_sighash_types decide and this field cannot widen them.",
+        ))
         .field(
             Field::bool(
                 "finalize",
@@ -143,12 +157,16 @@ fn btc_error(e: BitcoinError) -> LogicalError {
 }
 
 /// What the policy sees of a PSBT, computed before any signature exists.
-struct Prepared {
-    psbt: Psbt,
-    recipients: Vec<(String, u64)>,
+pub struct Prepared {
+    pub psbt: Psbt,
+    pub intent: BtcTransaction,
 }
 
-fn prepare(text: &str, keys: &WalletKeySource, network: Network) -> Result<Prepared, LogicalError> {
+pub fn prepare(
+    text: &str,
+    keys: &WalletKeySource,
+    network: Network,
+) -> Result<Prepared, LogicalError> {
     let psbt = Psbt::from_base64(text).map_err(btc_error)?;
     let fp = keys.master_fingerprint();
     if !(0..psbt.input_count()).any(|i| !psbt.input_origins(i, fp).is_empty()) {
@@ -159,21 +177,94 @@ fn prepare(text: &str, keys: &WalletKeySource, network: Network) -> Result<Prepa
         )));
     }
     let summary = summarize_psbt(&psbt, keys, network).map_err(btc_error)?;
-    // Outputs without an address (OP_RETURN, non-standard scripts) are named
-    // by their script, so a recipient allowlist never matches them by accident.
-    let recipients = summary
-        .outputs
-        .iter()
-        .filter(|o| !o.is_change)
-        .map(|o| {
-            let who = o
-                .address
-                .clone()
-                .unwrap_or_else(|| format!("script:{}", hex::encode(&o.script_pubkey)));
-            (who, o.value)
-        })
-        .collect();
-    Ok(Prepared { psbt, recipients })
+    let intent = BtcTransaction {
+        inputs: summary
+            .inputs
+            .iter()
+            .map(|i| BtcInput {
+                index: i.index,
+                ours: i.ours,
+                amount: i.amount,
+                sighash: i.sighash,
+                taproot: i.is_taproot,
+            })
+            .collect(),
+        outputs: summary
+            .outputs
+            .iter()
+            .map(|o| BtcOutput {
+                index: o.index,
+                script_pubkey: o.script_pubkey.clone(),
+                address: o.address.clone(),
+                value: o.value,
+                is_change: o.is_change,
+            })
+            .collect(),
+        fee: summary.fee,
+        amounts_proven: summary.amounts_proven,
+        estimated_vsize: summary.estimated_vsize,
+    };
+    Ok(Prepared { psbt, intent })
+}
+
+/// Parses and summarizes a sign-psbt request off the async workers.
+pub async fn psbt_intent(
+    state: &Arc<Crypto>,
+    ctx: &Ctx,
+) -> Result<(String, Arc<WalletKeySource>, Network, Prepared), LogicalError> {
+    let (name, wallet) = load_wallet(state, ctx).await?;
+    let network = network_of(ctx)?;
+    let text = ctx
+        .fields
+        .str("psbt")
+        .ok_or_else(|| bad("missing required field \"psbt\""))?
+        .trim()
+        .to_string();
+    if text.len() > MAX_PSBT_BYTES.div_ceil(3) * 4 {
+        return Err(bad(format!(
+            "invalid value for field \"psbt\": larger than {MAX_PSBT_BYTES} bytes"
+        )));
+    }
+    let keys = Arc::new(WalletKeySource::new(
+        Arc::clone(state),
+        name.clone(),
+        wallet,
+    )?);
+    let k = Arc::clone(&keys);
+    let prepared = tokio::task::spawn_blocking(move || prepare(&text, &k, network))
+        .await
+        .map_err(|e| LogicalError::Internal(format!("psbt task failed: {e}")))??;
+    Ok((name, keys, network, prepared))
+}
+
+/// The sighash types beyond the defaults this request may sign: the
+/// policy's when the wallet has a bitcoin policy, else the request's.
+pub async fn extra_sighashes(
+    state: &Crypto,
+    ctx: &Ctx,
+    name: &str,
+) -> Result<(Vec<u32>, bool), LogicalError> {
+    let policy = state
+        .store
+        .policy::<PolicyEntry>(ctx.storage.as_ref(), name, "bitcoin")
+        .await?;
+    if let Some(p) = policy {
+        return Ok((allowed_sighashes(&p.allowed_sighash_types), true));
+    }
+    let names = ctx.fields.string_list("allowed_sighash_types").unwrap_or(&[]);
+    let mut out = Vec::new();
+    for n in names {
+        let v = wallet_core::bitcoin::parse_sighash_name(&n.trim().to_ascii_uppercase())
+            .ok_or_else(|| {
+                bad(format!(
+                    "invalid value for field \"allowed_sighash_types\": {n:?} is not a sighash \
+                     type (ALL, NONE, SINGLE, ALL|ANYONECANPAY, NONE|ANYONECANPAY, \
+                     SINGLE|ANYONECANPAY, DEFAULT)"
+                ))
+            })?;
+        out.push(v);
+    }
+    Ok((out, false))
 }
 
 fn signers(psbt: &Psbt, signed: &[usize], keys: &WalletKeySource, network: Network) -> Vec<Value> {
@@ -201,43 +292,33 @@ fn signers(psbt: &Psbt, signed: &[usize], keys: &WalletKeySource, network: Netwo
 }
 
 async fn sign(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
-    let (name, wallet) = load_wallet(&state, &ctx).await?;
-    let network = network_of(&ctx)?;
     let finalize = ctx.fields.bool("finalize").unwrap_or(false);
-    let text = ctx
-        .fields
-        .str("psbt")
-        .ok_or_else(|| bad("missing required field \"psbt\""))?
-        .trim()
-        .to_string();
-    if text.len() > MAX_PSBT_BYTES.div_ceil(3) * 4 {
-        return Err(bad(format!(
-            "invalid value for field \"psbt\": larger than {MAX_PSBT_BYTES} bytes"
+    let (name, keys, network, prepared) = psbt_intent(&state, &ctx).await?;
+    let (extra, has_policy) = extra_sighashes(&state, &ctx, &name).await?;
+    if !has_policy && let Some((input, sighash)) = refused_sighash(&prepared.intent, &extra) {
+        return Err(LogicalError::PermissionDenied(format!(
+            "sighash: input {input} asks for {sighash}, which signs less than the whole \
+             transaction; list it in the request's allowed_sighash_types to sign it"
         )));
     }
-    let keys = Arc::new(WalletKeySource::new(
-        Arc::clone(&state),
-        name.clone(),
-        wallet,
-    )?);
-
-    let k = Arc::clone(&keys);
-    let prepared = tokio::task::spawn_blocking(move || prepare(&text, &k, network))
-        .await
-        .map_err(|e| LogicalError::Internal(format!("psbt task failed: {e}")))??;
-
-    let intent = Intent::BitcoinTransaction {
-        network: network.as_str().to_string(),
-        recipients: prepared.recipients.clone(),
-    };
-    enforce(&state, ctx.storage.as_ref(), &name, &intent).await?;
+    let intent = enforce(
+        &state,
+        ctx.storage.as_ref(),
+        &name,
+        &Intent::BitcoinTransaction(prepared.intent.clone()),
+    )
+    .await?;
 
     // BIP-340 auxiliary randomness from the OS (side-channel hardening).
     let mut aux_rand = [0u8; 32];
     rand::rngs::OsRng
         .try_fill_bytes(&mut aux_rand)
         .map_err(|e| LogicalError::Internal(format!("os randomness: {e}")))?;
-    let options = SignOptions { finalize, aux_rand };
+    let options = SignOptions {
+        finalize,
+        aux_rand,
+        allowed_sighash: extra,
+    };
     let k = Arc::clone(&keys);
     let (signed, signer_list) = tokio::task::spawn_blocking(move || {
         let signed = sign_psbt(&prepared.psbt, &*k, &options).map_err(btc_error)?;
@@ -260,6 +341,7 @@ async fn sign(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
     out.insert("signed_inputs".into(), json!(signed.signed_inputs));
     out.insert("signers".into(), Value::Array(signer_list));
     out.insert("network".into(), json!(network.as_str()));
+    out.insert("intent".into(), intent);
     if let (Some(tx), Some(txid)) = (&signed.transaction, &signed.txid) {
         out.insert("transaction".into(), json!(hex::encode(tx)));
         out.insert("txid".into(), json!(txid));

@@ -6,8 +6,10 @@
 use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
+use ruint::aliases::U256;
+use wallet_core::ethereum::intent::{CallIntent, TypedIntent, decode_calldata, decode_typed_data};
 use wallet_core::ethereum::{
-    self, Address, EthereumError, TransactionRequest, TxType, access_list_from_json,
+    self, Address, EthereumError, Transaction, TransactionRequest, TxType, access_list_from_json,
     eip712::{self, TypedData},
 };
 
@@ -17,6 +19,7 @@ use crate::paths::keysel::{
     BitcoinOpts, Chain, Signer, bad, hex0x, key_fields, load_wallet, name_field, select_key,
     signer, signer_fields,
 };
+use crate::policy::intent::{EthTransaction, EthTypedData};
 use crate::policy::{Intent, enforce};
 
 /// Largest `data` (calldata) accepted: 128 KiB, the transaction size limit
@@ -35,24 +38,27 @@ signer's `path` and `public_key`.
 Integers (chain_id, nonce, gas_limit, value, fees) are accepted as decimal strings, 0x hex \
 strings or JSON integers. `type` defaults to eip1559 when max_fee_per_gas is given, else \
 legacy; fee fields of another type are a 400. An omitted or empty `to` creates a contract. \
-The wallet's ethereum policy is checked before the signature is made. The plugin never \
-contacts a network: nonce and fees are the caller's.";
+The wallet's ethereum policy is checked before the signature is made, against the decoded \
+calldata (token transfers, approvals, NFT transfers, Permit2 approvals) as well as to, value \
+and the most the fees can cost; the response's `intent` shows what was evaluated. The plugin \
+never contacts a network: nonce and fees are the caller's.";
 
 const MSG_SYNOPSIS: &str = "Sign a message with EIP-191 personal_sign.";
 const MSG_DESCRIPTION: &str = "\
 Signs keccak256(\"\\x19Ethereum Signed Message:\\n\" || length || message) and returns \
 `signature` (0x, 65 bytes r||s||v with v 27 or 28), `hash` (the EIP-191 digest) and the \
 signer's `address`, `path` and `public_key`. Send exactly one of `message` (UTF-8 text) or \
-`message_hex` (0x bytes). Governed only by the policy's allowed_chain_ids (a message has no \
-chain id).";
+`message_hex` (0x bytes). A policy can refuse message signing (allow_message_signing).";
 
 const TYPED_SYNOPSIS: &str = "Sign EIP-712 typed data (eth_signTypedData_v4).";
 const TYPED_DESCRIPTION: &str = "\
 Hashes `typed_data` (the JSON object of eth_signTypedData_v4 with types, primaryType, domain \
 and message; an object or a string holding it) per EIP-712 and signs the digest. Returns \
 `signature` (0x, 65 bytes r||s||v), `hash` (the signing digest), `domain_separator` and the \
-signer's `address`, `path` and `public_key`. When the wallet's ethereum policy lists \
-allowed_chain_ids, a domain.chainId outside it is refused with 403.";
+signer's `address`, `path` and `public_key`, and the decoded `intent`. With an ethereum policy, \
+a domain.chainId (declared as an integer type) must be in allowed_chain_ids when that list is \
+set; EIP-2612, DAI and Permit2 permits and EIP-3009 authorizations are judged like the token \
+calls they authorize; other typed data needs allowed_typed_data or allow_arbitrary_typed_data.";
 
 fn quantity(name: &'static str, description: &'static str) -> Field {
     Field::big_int(name, description)
@@ -208,7 +214,9 @@ fn signer_data(s: &Signer) -> Result<Map<String, Value>, LogicalError> {
     Ok(data)
 }
 
-async fn sign_transaction(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
+/// The transaction of a sign-transaction request and what it authorizes,
+/// before any key is touched (also used by the policy check).
+pub fn transaction_intent(ctx: &Ctx) -> Result<(Transaction, Intent), LogicalError> {
     let to = match ctx.fields.str("to").map(str::trim) {
         None | Some("") => None,
         Some(s) => Some(Address::parse_field(s, "to").map_err(eth_error)?),
@@ -227,11 +235,23 @@ async fn sign_transaction(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
             Some(access_list_from_json(&Value::Array(items.to_vec())).map_err(eth_error)?)
         }
     };
+    let gas_limit = u64_of(ctx, "gas_limit")?;
+    let fee_per_gas = ctx
+        .fields
+        .big_int("max_fee_per_gas")
+        .or_else(|| ctx.fields.big_int("gas_price"))
+        .unwrap_or(U256::ZERO);
+    let call = match &to {
+        Some(to) => decode_calldata(*to, &data),
+        // Contract creation: the data is init code, judged by
+        // allow_contract_creation.
+        None => Ok(CallIntent::Plain),
+    };
     let request = TransactionRequest {
         tx_type,
-        chain_id: u64_of(&ctx, "chain_id")?,
-        nonce: u64_of(&ctx, "nonce")?,
-        gas_limit: u64_of(&ctx, "gas_limit")?,
+        chain_id: u64_of(ctx, "chain_id")?,
+        nonce: u64_of(ctx, "nonce")?,
+        gas_limit,
         to,
         value: ctx.fields.big_int("value"),
         data,
@@ -242,14 +262,21 @@ async fn sign_transaction(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
     };
     let tx = request.build().map_err(eth_error)?;
     tx.validate().map_err(eth_error)?;
-
-    let (name, s) = ethereum_signer(&state, &ctx).await?;
-    let intent = Intent::EthereumTransaction {
+    let intent = Intent::EthereumTransaction(EthTransaction {
         chain_id: tx.chain_id(),
-        to: tx.to().map(|a| a.to_checksum()),
+        to: tx.to(),
         value: tx.value(),
-    };
-    enforce(&state, ctx.storage.as_ref(), &name, &intent).await?;
+        max_fee: U256::from(gas_limit.unwrap_or(0)).saturating_mul(fee_per_gas),
+        tx_type: tx.tx_type().as_str(),
+        call,
+    });
+    Ok((tx, intent))
+}
+
+async fn sign_transaction(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
+    let (tx, intent) = transaction_intent(&ctx)?;
+    let (name, s) = ethereum_signer(&state, &ctx).await?;
+    let intent = enforce(&state, ctx.storage.as_ref(), &name, &intent).await?;
     let signed = tx.sign(s.secp256k1()?).map_err(eth_error)?;
 
     let mut out = signer_data(&s)?;
@@ -263,33 +290,35 @@ async fn sign_transaction(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
     out.insert("s".into(), json!(hex0x(&signed.s)));
     out.insert("v".into(), json!(signed.v));
     out.insert("chain_id".into(), json!(tx.chain_id().to_string()));
+    out.insert("intent".into(), intent);
     Ok(Some(Response::with_data(out)))
 }
 
-async fn sign_message(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
-    let message: Vec<u8> = match (ctx.fields.str("message"), ctx.fields.str("message_hex")) {
-        (Some(_), Some(_)) => {
-            return Err(bad(
-                "send exactly one of field \"message\" or field \"message_hex\", not both",
-            ));
-        }
-        (None, None) => {
-            return Err(bad(
-                "missing required field \"message\" (or \"message_hex\")",
-            ));
-        }
+/// The bytes of a sign-message request.
+pub fn message_bytes(ctx: &Ctx) -> Result<Vec<u8>, LogicalError> {
+    match (ctx.fields.str("message"), ctx.fields.str("message_hex")) {
+        (Some(_), Some(_)) => Err(bad(
+            "send exactly one of field \"message\" or field \"message_hex\", not both",
+        )),
+        (None, None) => Err(bad(
+            "missing required field \"message\" (or \"message_hex\")",
+        )),
         (Some(text), None) => {
             if text.len() > MAX_MESSAGE_BYTES {
                 return Err(bad(format!(
                     "invalid value for field \"message\": larger than {MAX_MESSAGE_BYTES} bytes"
                 )));
             }
-            text.as_bytes().to_vec()
+            Ok(text.as_bytes().to_vec())
         }
-        (None, Some(h)) => hex_bytes(h.trim(), "message_hex", MAX_MESSAGE_BYTES)?,
-    };
+        (None, Some(h)) => hex_bytes(h.trim(), "message_hex", MAX_MESSAGE_BYTES),
+    }
+}
+
+async fn sign_message(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
+    let message = message_bytes(&ctx)?;
     let (name, s) = ethereum_signer(&state, &ctx).await?;
-    enforce(
+    let intent = enforce(
         &state,
         ctx.storage.as_ref(),
         &name,
@@ -300,10 +329,37 @@ async fn sign_message(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
     let mut out = signer_data(&s)?;
     out.insert("signature".into(), json!(hex0x(&sig.signature)));
     out.insert("hash".into(), json!(hex0x(&sig.hash)));
+    out.insert("intent".into(), intent);
     Ok(Some(Response::with_data(out)))
 }
 
-async fn sign_typed_data(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
+/// Whether the domain declares `chainId` with an integer type: only then is
+/// it a chain id a policy can rely on.
+fn chain_id_is_integer(value: &Value) -> bool {
+    let typed = match value {
+        Value::String(s) => serde_json::from_str::<Value>(s).ok(),
+        other => Some(other.clone()),
+    };
+    typed
+        .as_ref()
+        .and_then(|v| v.get("types"))
+        .and_then(|t| t.get("EIP712Domain"))
+        .and_then(Value::as_array)
+        .and_then(|members| {
+            members
+                .iter()
+                .find(|m| m.get("name").and_then(Value::as_str) == Some("chainId"))
+        })
+        .and_then(|m| m.get("type").and_then(Value::as_str))
+        .is_some_and(|t| {
+            let digits = t.strip_prefix("uint").or_else(|| t.strip_prefix("int"));
+            digits.is_some_and(|d| d.is_empty() || d.bytes().all(|c| c.is_ascii_digit()))
+        })
+}
+
+/// The typed data of a sign-typed-data request (hashed, so malformed data
+/// is a 400 even when a policy would refuse it) and what it authorizes.
+pub fn typed_data_intent(ctx: &Ctx) -> Result<(TypedData, Intent), LogicalError> {
     let raw = ctx
         .fields
         .map("typed_data")
@@ -325,18 +381,27 @@ async fn sign_typed_data(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
             bad("invalid value for field \"typed_data\": domain.chainId exceeds 64 bits")
         })?),
     };
-    // Hash before the policy check so that malformed data is a 400 even
-    // when a policy would refuse it.
+    let chain_id = chain_id.filter(|_| chain_id_is_integer(&value));
     typed.hash().map_err(|e| eth_error(e.into()))?;
+    let primary_type = typed.primary_type().to_string();
+    // A decoding failure leaves the data undecoded: with a policy it then
+    // needs allowed_typed_data or allow_arbitrary_typed_data.
+    let decoded = decode_typed_data(&typed).unwrap_or(TypedIntent::Other {
+        primary_type: primary_type.clone(),
+        verifying_contract: None,
+    });
+    let intent = Intent::EthereumTypedData(EthTypedData {
+        chain_id,
+        primary_type,
+        decoded,
+    });
+    Ok((typed, intent))
+}
 
+async fn sign_typed_data(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
+    let (typed, intent) = typed_data_intent(&ctx)?;
     let (name, s) = ethereum_signer(&state, &ctx).await?;
-    enforce(
-        &state,
-        ctx.storage.as_ref(),
-        &name,
-        &Intent::EthereumTypedData { chain_id },
-    )
-    .await?;
+    let intent = enforce(&state, ctx.storage.as_ref(), &name, &intent).await?;
     let (sig, hashes) = ethereum::sign_typed_data(s.secp256k1()?, &typed).map_err(eth_error)?;
     let mut out = signer_data(&s)?;
     out.insert("signature".into(), json!(hex0x(&sig.signature)));
@@ -348,5 +413,6 @@ async fn sign_typed_data(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
     if let Some(m) = hashes.message_hash {
         out.insert("message_hash".into(), json!(hex0x(&m)));
     }
+    out.insert("intent".into(), intent);
     Ok(Some(Response::with_data(out)))
 }

@@ -1,4 +1,4 @@
-//! `wallets/{name}/export` (read): the wallet's secret, only when the wallet
+//! `export/{name}` (read): the wallet's secret, only when the wallet
 //! was created with `exportable=true`.
 
 use std::sync::Arc;
@@ -15,10 +15,11 @@ const DESCRIPTION: &str = "\
 Returns the secret of the wallet: `mnemonic` and `passphrase` for an hd wallet, or \
 `private_key` (64 hex digits) and `curve` for a key wallet. Refused with 403 unless the wallet \
 was created with `exportable=true`; that flag can only be set when the wallet is created. \
-This is the only path that ever returns secret material.";
+This is the only path that ever returns secret material; it lives outside `wallets/<name>/` so \
+that a signer's grant on that prefix never covers it.";
 
 pub fn export_path() -> Path<Crypto> {
-    Path::new("wallets/{name}/export")
+    Path::new("export/{name}")
         .field(name_field())
         .operation(
             Operation::Read,

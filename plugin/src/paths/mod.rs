@@ -1,7 +1,9 @@
-//! One file per API area of `crypto/` (see `shared/docs/api.md`).
+//! One file per API area of `crypto/` (the reference is `docs/api.md`,
+//! generated from these paths).
 
 pub mod addresses;
 pub mod bitcoin;
+pub mod check;
 pub mod ethereum;
 pub mod export;
 pub mod keysel;

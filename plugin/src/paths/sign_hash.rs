@@ -1,9 +1,8 @@
-//! `wallets/{name}/sign-hash`: raw digest signing, refused unless the wallet
-//! has `allow_raw_signing=true`.
-//!
-//! Why no policy check: a raw digest says nothing a policy could judge (no
-//! chain id, no recipient, no value), so raw signing bypasses every policy
-//! by design. That is exactly why it is off unless the wallet opts in.
+//! `sign-hash/{name}`: raw digest signing, refused unless the wallet has
+//! `allow_raw_signing=true`, and always refused on a chain that has a
+//! policy (a raw digest says nothing a policy could judge: no chain id, no
+//! recipient, no value). It lives outside `wallets/<name>/` so that a
+//! signer's grant on that prefix never covers it.
 
 use std::sync::Arc;
 
@@ -13,6 +12,7 @@ use wallet_core::solana;
 
 use crate::backend::Crypto;
 use crate::logical::{Ctx, Field, HandlerResult, LogicalError, Operation, Path, Response, handler};
+use crate::policy::{Intent, enforce};
 use crate::paths::keysel::{
     self, CHAIN_NAMES, Chain, address_type_field, bad, bitcoin_opts, hex0x, key_fields,
     load_wallet, name_field, network_field, select_key, signer, signer_fields,
@@ -28,11 +28,12 @@ bitcoin a recoverable secp256k1 ECDSA signature over exactly 32 bytes, returned 
 65 bytes r||s||v with low S and v = 27 + recovery id; on solana an ed25519 signature over \
 the bytes, returned in base58. The signer's `address`, `path` and `public_key` come with it.
 
-A raw digest bypasses every signing policy, so this path is refused (403) unless the wallet \
-has allow_raw_signing=true.";
+A raw digest is exactly what a policy cannot see, so this path is refused (403) unless the \
+wallet has allow_raw_signing=true, and refused whatever that flag says when the wallet has a \
+policy on the chain (rule raw_signing).";
 
 pub fn sign_hash_path() -> Path<Crypto> {
-    Path::new("wallets/{name}/sign-hash")
+    Path::new("sign-hash/{name}")
         .field(name_field())
         .field(
             Field::string(
@@ -85,6 +86,15 @@ async fn sign_hash(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
     }
     let req = select_key(&ctx, &wallet, chain, opts)?;
     let s = signer(&state, &name, &wallet, &req)?;
+    let intent = enforce(
+        &state,
+        ctx.storage.as_ref(),
+        &name,
+        &Intent::RawHash {
+            chain: chain.as_str(),
+        },
+    )
+    .await?;
     let signature = match chain {
         Chain::Solana => solana::signature_to_base58(&sign_ed25519(s.ed25519()?, &digest)),
         Chain::Ethereum | Chain::Bitcoin => hex0x(
@@ -96,6 +106,7 @@ async fn sign_hash(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
     signer_fields(&mut out, &s, chain, opts)?;
     out.insert("chain".into(), json!(chain.as_str()));
     out.insert("signature".into(), json!(signature));
+    out.insert("intent".into(), intent);
     log::info!(wallet = name.as_str(), chain = chain.as_str(); "raw digest signed");
     Ok(Some(Response::with_data(out)))
 }

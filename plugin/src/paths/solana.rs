@@ -13,6 +13,7 @@ use crate::paths::keysel::{
     BitcoinOpts, Chain, Signer, bad, key_fields, load_wallet, name_field, select_key, signer,
     signer_fields,
 };
+use crate::policy::intent::SolTransaction;
 use crate::policy::{Intent, enforce};
 
 /// Largest message accepted by sign-message.
@@ -21,7 +22,11 @@ pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 const MSG_SYNOPSIS: &str = "Sign raw bytes with the wallet's ed25519 key.";
 const MSG_DESCRIPTION: &str = "\
 Signs `message` (base64, at most 1 MiB) with ed25519 (RFC 8032) and returns `signature` \
-(base58) and the signer's `public_key` (base58, which is also the `address`) and `path`.";
+(base58) and the signer's `public_key` (base58, which is also the `address`) and `path`. Bytes \
+that could be a transaction message (legacy or v0) are refused with 403, policy or not: a \
+permission to sign messages is not a permission to sign transactions (use sign-transaction, \
+which the policy evaluates). A solana policy can refuse message signing \
+(allow_message_signing).";
 
 const TX_SYNOPSIS: &str = "Sign a serialized Solana transaction.";
 const TX_DESCRIPTION: &str = "\
@@ -29,7 +34,9 @@ Parses `transaction` (base64 of a serialized legacy or v0 transaction, or of its
 at most 64 KiB), finds the wallet's key among the message's required signers and places its \
 signature in that slot. Returns `transaction` (base64, with the signature in place), \
 `signature` (base58), `signer_index` and the signer's `address`, `path` and `public_key`. \
-A transaction that does not list the key as a required signer is a 400.";
+A transaction that does not list the key as a required signer is a 400. With a solana policy, \
+the decoded instructions are evaluated (programs, lamport and token transfers, recipients, the \
+priority fee) and the response's `intent` shows them.";
 
 pub fn sign_message_path() -> Path<Crypto> {
     Path::new("wallets/{name}/solana/sign-message")
@@ -96,13 +103,27 @@ fn signer_data(s: &Signer) -> Result<Map<String, serde_json::Value>, LogicalErro
     Ok(data)
 }
 
+/// Refuses bytes that a validator could take for a transaction message.
+pub fn check_not_a_transaction(message: &[u8]) -> Result<(), LogicalError> {
+    if solana::intent::could_be_transaction_message(message) {
+        return Err(LogicalError::PermissionDenied(
+            "solana sign-message: the message could be a transaction message (legacy or v0); \
+             sign transactions with solana/sign-transaction, where the policy sees them"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
 async fn sign_message(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
     let message = base64_field(&ctx, "message", MAX_MESSAGE_BYTES)?;
+    check_not_a_transaction(&message)?;
     let (name, s) = solana_signer(&state, &ctx).await?;
-    enforce(&state, ctx.storage.as_ref(), &name, &Intent::Solana).await?;
+    let intent = enforce(&state, ctx.storage.as_ref(), &name, &Intent::SolanaMessage).await?;
     let sig = solana::sign_message(s.ed25519()?, &message);
     let mut out = signer_data(&s)?;
     out.insert("signature".into(), json!(solana::signature_to_base58(&sig)));
+    out.insert("intent".into(), intent);
     Ok(Some(Response::with_data(out)))
 }
 
@@ -110,10 +131,13 @@ fn solana_error(e: SolanaError) -> LogicalError {
     bad(format!("invalid value for field \"transaction\": {e}"))
 }
 
-async fn sign_transaction(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
-    let bytes = base64_field(&ctx, "transaction", MAX_TRANSACTION_BYTES)?;
-    let tx = solana::parse_transaction(&bytes).map_err(solana_error)?;
-    let (name, s) = solana_signer(&state, &ctx).await?;
+/// The transaction of a sign-transaction request, checked against the
+/// signer, and what it authorizes.
+pub fn transaction_intent(
+    bytes: &[u8],
+    s: &Signer,
+) -> Result<(solana::Transaction, Intent), LogicalError> {
+    let tx = solana::parse_transaction(bytes).map_err(solana_error)?;
     let public = s.ed25519()?.public_key();
     if !tx.message.signers().contains(&public) {
         return Err(bad(format!(
@@ -123,7 +147,26 @@ async fn sign_transaction(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
             s.path_string()
         )));
     }
-    enforce(&state, ctx.storage.as_ref(), &name, &Intent::Solana).await?;
+    let decoded = solana::intent::decode_message(&tx.message).map_err(|e| e.to_string());
+    let intent = Intent::SolanaTransaction(SolTransaction {
+        signer: public,
+        decoded,
+    });
+    Ok((tx, intent))
+}
+
+pub async fn solana_signer_pub(
+    state: &Crypto,
+    ctx: &Ctx,
+) -> Result<(String, Signer), LogicalError> {
+    solana_signer(state, ctx).await
+}
+
+async fn sign_transaction(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
+    let bytes = base64_field(&ctx, "transaction", MAX_TRANSACTION_BYTES)?;
+    let (name, s) = solana_signer(&state, &ctx).await?;
+    let (_tx, intent) = transaction_intent(&bytes, &s)?;
+    let intent = enforce(&state, ctx.storage.as_ref(), &name, &intent).await?;
     let signed = solana::sign_transaction(s.ed25519()?, &bytes).map_err(solana_error)?;
     let mut out = signer_data(&s)?;
     out.insert("transaction".into(), json!(B64.encode(&signed.transaction)));
@@ -132,5 +175,6 @@ async fn sign_transaction(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
         json!(solana::signature_to_base58(&signed.signature)),
     );
     out.insert("signer_index".into(), json!(signed.signer_index));
+    out.insert("intent".into(), intent);
     Ok(Some(Response::with_data(out)))
 }

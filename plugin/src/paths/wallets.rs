@@ -28,7 +28,9 @@ on one curve).
 Writing to a new name creates the wallet: by default a 24-word mnemonic is generated from the \
 operating system's randomness; send `mnemonic` to import one, or `private_key` and `curve` to \
 import a single key. Writing to an existing wallet can only change `deletion_allowed` and \
-`allow_raw_signing`; every other field is a 400 there.
+`allow_raw_signing`; every other field is a 400 there. The host tells the two apart (its \
+existence check): an ACL `create` capability creates new wallets only, `update` changes existing \
+ones only, and a create that races with another for the same name is a 400.
 
 Reading returns only public facts: the type, the curve (key wallets), the BIP32 master key \
 fingerprint and word count (hd wallets), the flags, the creation time and the chains that have \
@@ -146,13 +148,14 @@ pub fn wallet_path() -> Path<Crypto> {
         )
         .operation(
             Operation::Create,
-            "Create a wallet, generating or importing its keys.",
-            handler(write),
+            "Create a wallet, generating or importing its keys (400 if the name exists).",
+            handler(create),
         )
         .operation(
             Operation::Update,
-            "Change the flags of a wallet (deletion_allowed, allow_raw_signing).",
-            handler(write),
+            "Change the flags of an existing wallet (deletion_allowed, allow_raw_signing); 404 \
+             if it does not exist.",
+            handler(update),
         )
         .operation(
             Operation::Read,
@@ -224,17 +227,38 @@ pub fn facts(wallet: &Wallet, policies: Vec<String>) -> Response {
     Response::with_data(data)
 }
 
-/// Create and update share one handler: whether the wallet exists is decided
-/// again under its lock, so two racing creates cannot both generate keys.
-async fn write(state: Arc<Crypto>, mut ctx: Ctx) -> HandlerResult {
+async fn create(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
+    write(state, ctx, true).await
+}
+
+async fn update(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
+    write(state, ctx, false).await
+}
+
+/// Create means create and update means update (Vault's ACLs tell the two
+/// apart through the existence check): a create of an existing name is a
+/// 400 (a create-only token cannot adopt or overwrite a wallet), an update
+/// of a missing one a 404 that never generates keys. Whether the wallet
+/// exists is decided again under its lock, so two racing creates cannot
+/// both generate keys.
+async fn write(state: Arc<Crypto>, mut ctx: Ctx, create: bool) -> HandlerResult {
     let name = name(&ctx)?;
     let storage = Arc::clone(&ctx.storage);
     let guard = state.store.lock(&name).await;
-    if let Some(mut wallet) = state
+    let existing = state
         .store
         .wallet_for_update(&guard, storage.as_ref())
-        .await?
-    {
+        .await?;
+    if create && existing.is_some() {
+        return Err(LogicalError::BadRequest(format!(
+            "wallet \"{name}\" already exists; a create never changes an existing wallet \
+             (update it to change its flags)"
+        )));
+    }
+    if !create && existing.is_none() {
+        return Err(not_found(&name));
+    }
+    if let Some(mut wallet) = existing {
         if let Some(field) = CREATE_ONLY.iter().find(|f| ctx.fields.is_sent(f)) {
             return Err(LogicalError::BadRequest(format!(
                 "field \"{field}\" can only be set when the wallet is created; wallet \

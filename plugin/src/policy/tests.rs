@@ -25,7 +25,7 @@ async fn backend_with(chain: &str, policy: Value) -> TestBackend {
     let t = TestBackend::new();
     t.write_ok("wallets/w", json!({"deletion_allowed": true}))
         .await;
-    t.write_ok(&format!("wallets/w/policy/{chain}"), policy)
+    t.write_ok(&format!("policies/w/{chain}"), policy)
         .await;
     t
 }
@@ -135,7 +135,7 @@ async fn allow_contract_creation_false_refuses_a_transaction_without_to() {
     let t = backend_with("ethereum", json!({})).await;
     allowed(&t, &eth(1, None, 0), T0).await;
     t.write_ok(
-        "wallets/w/policy/ethereum",
+        "policies/w/ethereum",
         json!({"allow_contract_creation": false}),
     )
     .await;
@@ -325,7 +325,7 @@ async fn daily_limits_count_per_chain_id_and_per_network() {
     allowed(&t, &eth(1, Some(TO), 10), T0).await;
     refused(&t, &eth(1, Some(TO), 1), T0, "max_value_per_day").await;
     allowed(&t, &eth(137, Some(TO), 10), T0).await;
-    t.write_ok("wallets/w/policy/bitcoin", json!({"max_value_per_day": 10}))
+    t.write_ok("policies/w/bitcoin", json!({"max_value_per_day": 10}))
         .await;
     allowed(&t, &btc("bitcoin", &[(BTC_A, 10)]), T0).await;
     allowed(&t, &btc("testnet", &[(BTC_A, 10)]), T0).await;
@@ -394,7 +394,7 @@ async fn deleting_a_policy_keeps_the_counters() {
     allowed(&t, &eth(1, Some(TO), 100), T0).await;
     t.call(
         crate::logical::Operation::Delete,
-        "wallets/w/policy/ethereum",
+        "policies/w/ethereum",
         Value::Null,
     )
     .await
@@ -402,7 +402,7 @@ async fn deleting_a_policy_keeps_the_counters() {
     allowed(&t, &eth(1, Some(TO), 1000), T0).await;
     // Re-creating the policy within 24 hours does not reset what was spent.
     t.write_ok(
-        "wallets/w/policy/ethereum",
+        "policies/w/ethereum",
         json!({"max_value_per_day": 100}),
     )
     .await;
@@ -496,7 +496,7 @@ async fn a_wallet_without_a_daily_limit_does_not_take_the_wallet_lock() {
     drop(held);
     // Positive control: with a daily limit the same call waits for the lock.
     t.write_ok(
-        "wallets/w/policy/ethereum",
+        "policies/w/ethereum",
         json!({"max_value_per_day": 100}),
     )
     .await;

@@ -267,6 +267,27 @@ impl<W> Store<W> {
         }
     }
 
+    /// Whether a policy exists, straight from storage: the existence check
+    /// runs before the host's ACL check and must not fill the cache.
+    pub async fn policy_exists(
+        &self,
+        storage: &dyn Storage,
+        name: &str,
+        chain: &str,
+    ) -> Result<bool, LogicalError> {
+        Ok(storage.get(&keys::policy(name, chain)).await?.is_some())
+    }
+
+    /// A policy read for a write, under the wallet's lock, bypassing the cache.
+    pub async fn policy_for_update<P: Versioned>(
+        &self,
+        guard: &NameGuard,
+        storage: &dyn Storage,
+        chain: &str,
+    ) -> Result<Option<P>, LogicalError> {
+        get_entry(storage, &keys::policy(guard.name(), chain)).await
+    }
+
     pub async fn put_policy<P: Versioned>(
         &self,
         guard: &NameGuard,

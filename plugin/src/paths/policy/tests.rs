@@ -1,4 +1,4 @@
-//! In-process tests of `wallets/{name}/policy/{chain}` over in-memory storage.
+//! In-process tests of `policies/{name}/{chain}` over in-memory storage.
 
 use serde_json::{Value, json};
 
@@ -32,7 +32,7 @@ async fn an_ethereum_policy_is_created_read_and_listed_on_the_wallet() {
     let t = with_wallet().await;
     let r = t
         .write_ok(
-            "wallets/w/policy/ethereum",
+            "policies/w/ethereum",
             json!({
                 "allowed_chain_ids": [1, "137", "0xa"],
                 "allowed_recipients": [ETH_A.to_lowercase()],
@@ -51,7 +51,7 @@ async fn an_ethereum_policy_is_created_read_and_listed_on_the_wallet() {
     assert_eq!(r.data["max_value_per_tx"], json!("1000000000000000000"));
     assert_eq!(r.data["max_value_per_day"], json!("2000000000000000000"));
     assert_eq!(r.data["allow_contract_creation"], json!(false));
-    let read = t.read_ok("wallets/w/policy/ethereum").await;
+    let read = t.read_ok("policies/w/ethereum").await;
     assert_eq!(read.data, r.data);
     assert_eq!(
         t.read_ok("wallets/w").await.data["policies"],
@@ -69,7 +69,7 @@ async fn an_ethereum_policy_is_created_read_and_listed_on_the_wallet() {
 #[tokio::test]
 async fn a_new_policy_has_no_restrictions_and_contract_creation_defaults_to_true() {
     let t = with_wallet().await;
-    let r = t.write_ok("wallets/w/policy/ethereum", json!({})).await;
+    let r = t.write_ok("policies/w/ethereum", json!({})).await;
     assert_eq!(r.data["allowed_chain_ids"], json!([]));
     assert_eq!(r.data["allowed_recipients"], json!([]));
     assert_eq!(r.data["denied_recipients"], json!([]));
@@ -82,12 +82,12 @@ async fn a_new_policy_has_no_restrictions_and_contract_creation_defaults_to_true
 async fn updating_changes_only_the_fields_sent_and_empty_values_remove_limits() {
     let t = with_wallet().await;
     t.write_ok(
-        "wallets/w/policy/ethereum",
+        "policies/w/ethereum",
         json!({"max_value_per_tx": "5", "max_value_per_day": "9", "denied_recipients": [ETH_B]}),
     )
     .await;
     let r = t
-        .write_ok("wallets/w/policy/ethereum", json!({"max_value_per_tx": 7}))
+        .write_ok("policies/w/ethereum", json!({"max_value_per_tx": 7}))
         .await;
     assert_eq!(r.data["max_value_per_tx"], json!("7"));
     assert_eq!(r.data["max_value_per_day"], json!("9"));
@@ -95,7 +95,7 @@ async fn updating_changes_only_the_fields_sent_and_empty_values_remove_limits() 
     // The CLI form: `max_value_per_day=` and `denied_recipients=`.
     let r = t
         .write_ok(
-            "wallets/w/policy/ethereum",
+            "policies/w/ethereum",
             json!({"max_value_per_day": "", "denied_recipients": ""}),
         )
         .await;
@@ -110,7 +110,7 @@ async fn a_bitcoin_policy_accepts_addresses_of_every_network_and_type() {
     let upper = BTC_P2WPKH.to_uppercase();
     let r = t
         .write_ok(
-            "wallets/w/policy/bitcoin",
+            "policies/w/bitcoin",
             json!({
                 "allowed_recipients": [BTC_P2WPKH, BTC_P2TR, BTC_TESTNET, BTC_P2PKH, BTC_P2SH],
                 "denied_recipients": [upper],
@@ -145,7 +145,7 @@ async fn fields_of_another_chain_are_400s_naming_the_field() {
     ] {
         let msg = bad_request(
             t.write(
-                &format!("wallets/w/policy/{chain}"),
+                &format!("policies/w/{chain}"),
                 json!({ field: value }),
             )
             .await,
@@ -162,7 +162,7 @@ async fn fields_of_another_chain_are_400s_naming_the_field() {
 #[tokio::test]
 async fn solana_accepts_an_empty_policy_without_fields() {
     let t = with_wallet().await;
-    let r = t.write_ok("wallets/w/policy/solana", json!({})).await;
+    let r = t.write_ok("policies/w/solana", json!({})).await;
     assert_eq!(
         r.data,
         json!({"chain": "solana"})
@@ -228,7 +228,7 @@ async fn malformed_values_are_400s_naming_the_field() {
     for (chain, field, value) in cases {
         let msg = bad_request(
             t.write(
-                &format!("wallets/w/policy/{chain}"),
+                &format!("policies/w/{chain}"),
                 json!({ field: value.clone() }),
             )
             .await,
@@ -241,7 +241,7 @@ async fn malformed_values_are_400s_naming_the_field() {
     let too_many: Vec<String> = (0..1001).map(|i| format!("0x{i:040x}")).collect();
     let msg = bad_request(
         t.write(
-            "wallets/w/policy/ethereum",
+            "policies/w/ethereum",
             json!({ "denied_recipients": too_many }),
         )
         .await,
@@ -253,10 +253,10 @@ async fn malformed_values_are_400s_naming_the_field() {
 #[tokio::test]
 async fn an_unknown_chain_is_a_400_naming_the_chain_field() {
     let t = with_wallet().await;
-    let msg = bad_request(t.write("wallets/w/policy/dogecoin", json!({})).await);
+    let msg = bad_request(t.write("policies/w/dogecoin", json!({})).await);
     assert!(msg.contains("\"chain\""), "{msg}");
     let msg = bad_request(
-        t.call(Operation::Read, "wallets/w/policy/dogecoin", Value::Null)
+        t.call(Operation::Read, "policies/w/dogecoin", Value::Null)
             .await,
     );
     assert!(msg.contains("\"chain\""), "{msg}");
@@ -267,7 +267,7 @@ async fn an_unknown_wallet_is_a_404_for_every_operation() {
     let t = TestBackend::new();
     for op in [Operation::Read, Operation::Delete] {
         let r = t
-            .call(op, "wallets/nope/policy/ethereum", Value::Null)
+            .call(op, "policies/nope/ethereum", Value::Null)
             .await;
         assert!(
             matches!(&r, Err(LogicalError::NotFound(m)) if m.contains("nope")),
@@ -276,7 +276,7 @@ async fn an_unknown_wallet_is_a_404_for_every_operation() {
     }
     let r = t
         .write(
-            "wallets/nope/policy/ethereum",
+            "policies/nope/ethereum",
             json!({"max_value_per_tx": "1"}),
         )
         .await;
@@ -291,19 +291,19 @@ async fn an_unknown_wallet_is_a_404_for_every_operation() {
 async fn a_missing_policy_reads_as_nothing_and_deleting_removes_it() {
     let t = with_wallet().await;
     let r = t
-        .call(Operation::Read, "wallets/w/policy/bitcoin", Value::Null)
+        .call(Operation::Read, "policies/w/bitcoin", Value::Null)
         .await
         .expect("read");
     assert!(r.is_none());
-    t.write_ok("wallets/w/policy/bitcoin", json!({"max_value_per_tx": 1}))
+    t.write_ok("policies/w/bitcoin", json!({"max_value_per_tx": 1}))
         .await;
-    t.write_ok("wallets/w/policy/ethereum", json!({})).await;
+    t.write_ok("policies/w/ethereum", json!({})).await;
     assert_eq!(
         t.read_ok("wallets/w").await.data["policies"],
         json!(["bitcoin", "ethereum"])
     );
     let r = t
-        .call(Operation::Delete, "wallets/w/policy/bitcoin", Value::Null)
+        .call(Operation::Delete, "policies/w/bitcoin", Value::Null)
         .await
         .expect("delete");
     assert!(r.is_none());
@@ -312,7 +312,7 @@ async fn a_missing_policy_reads_as_nothing_and_deleting_removes_it() {
         json!(["ethereum"])
     );
     // Deleting again is not an error (like Vault's deletes).
-    t.call(Operation::Delete, "wallets/w/policy/bitcoin", Value::Null)
+    t.call(Operation::Delete, "policies/w/bitcoin", Value::Null)
         .await
         .expect("delete again");
 }
@@ -321,16 +321,16 @@ async fn a_missing_policy_reads_as_nothing_and_deleting_removes_it() {
 async fn the_existence_check_maps_writes_to_create_then_update() {
     let t = with_wallet().await;
     async fn check(t: &TestBackend) -> crate::logical::ExistenceCheck {
-        let req = t.request(Operation::Update, "wallets/w/policy/ethereum", json!({}));
+        let req = t.request(Operation::Update, "policies/w/ethereum", json!({}));
         t.backend.existence_check(req).await.expect("check")
     }
     let c = check(&t).await;
     assert!(c.check_found && !c.exists);
-    t.write_ok("wallets/w/policy/ethereum", json!({})).await;
+    t.write_ok("policies/w/ethereum", json!({})).await;
     let c = check(&t).await;
     assert!(c.check_found && c.exists);
     // A bad chain does not fail the check (the handler answers the 400).
-    let req = t.request(Operation::Update, "wallets/w/policy/doge", json!({}));
+    let req = t.request(Operation::Update, "policies/w/doge", json!({}));
     let c = t.backend.existence_check(req).await.expect("check");
     assert!(!c.exists);
 }
@@ -341,7 +341,7 @@ async fn deleting_the_wallet_removes_its_policies_and_counters() {
     t.write_ok("wallets/w", json!({"deletion_allowed": true}))
         .await;
     t.write_ok(
-        "wallets/w/policy/ethereum",
+        "policies/w/ethereum",
         json!({"max_value_per_day": 10}),
     )
     .await;
@@ -374,7 +374,7 @@ async fn a_policy_write_on_read_only_storage_keeps_the_hosts_error_text() {
     let t = with_wallet().await;
     t.storage.set_read_only(true);
     let r = t
-        .write("wallets/w/policy/ethereum", json!({"max_value_per_tx": 1}))
+        .write("policies/w/ethereum", json!({"max_value_per_tx": 1}))
         .await;
     match r {
         Err(e @ LogicalError::Storage(_)) => {
@@ -388,7 +388,7 @@ async fn a_policy_write_on_read_only_storage_keeps_the_hosts_error_text() {
 async fn help_and_openapi_describe_the_policy_path_and_its_fields() {
     let t = TestBackend::new();
     let r = t
-        .call(Operation::Help, "wallets/w/policy/ethereum", Value::Null)
+        .call(Operation::Help, "policies/w/ethereum", Value::Null)
         .await
         .expect("help")
         .expect("response");
@@ -412,7 +412,7 @@ async fn help_and_openapi_describe_the_policy_path_and_its_fields() {
         .await
         .expect("root help")
         .expect("response");
-    let item = &root.data["openapi"]["paths"]["/wallets/{name}/policy/{chain}"];
+    let item = &root.data["openapi"]["paths"]["/policies/{name}/{chain}"];
     assert_eq!(item["x-vault-createSupported"], json!(true));
     let props = &item["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"];
     for field in [
@@ -448,7 +448,7 @@ async fn a_hot_wallet_signs_without_storage_reads_and_policy_changes_apply_at_on
     assert_eq!(t.storage.take_reads(), Vec::<String>::new());
     // Our own policy write is enforced on the next signature...
     t.write_ok(
-        "wallets/w/policy/ethereum",
+        "policies/w/ethereum",
         json!({"allowed_chain_ids": [5]}),
     )
     .await;
@@ -459,7 +459,7 @@ async fn a_hot_wallet_signs_without_storage_reads_and_policy_changes_apply_at_on
     );
     t.write_ok(sign, legacy_tx(5)).await;
     // ...and so is its deletion.
-    t.call(Operation::Delete, "wallets/w/policy/ethereum", Value::Null)
+    t.call(Operation::Delete, "policies/w/ethereum", Value::Null)
         .await
         .expect("deleted");
     t.write_ok(sign, legacy_tx(1)).await;
@@ -473,7 +473,7 @@ async fn a_policy_written_on_another_node_applies_after_the_hosts_invalidation()
     standby.write_ok(sign, legacy_tx(1)).await;
     active
         .write_ok(
-            "wallets/w/policy/ethereum",
+            "policies/w/ethereum",
             json!({"allowed_chain_ids": [5]}),
         )
         .await;

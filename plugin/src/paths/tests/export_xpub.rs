@@ -6,14 +6,14 @@ use super::*;
 #[tokio::test]
 async fn export_returns_the_secret_only_of_exportable_wallets() {
     let t = backend().await;
-    let r = t.read_ok("wallets/w/export").await;
+    let r = t.read_ok("export/w").await;
     assert_eq!(r.data["mnemonic"], json!(ABANDON));
     assert_eq!(r.data["passphrase"], json!(""));
     assert_eq!(r.data["type"], json!("hd"));
-    let msg = forbidden(read(&t, "wallets/plain/export", json!({})).await);
+    let msg = forbidden(read(&t, "export/plain", json!({})).await);
     assert!(msg.contains("exportable"), "{msg}");
     assert!(!msg.contains("abandon"));
-    not_found(read(&t, "wallets/nope/export", json!({})).await);
+    not_found(read(&t, "export/nope", json!({})).await);
 
     let key = "4646464646464646464646464646464646464646464646464646464646464646";
     t.write_ok(
@@ -21,7 +21,7 @@ async fn export_returns_the_secret_only_of_exportable_wallets() {
         json!({"private_key": format!("0x{key}"), "curve": "secp256k1", "exportable": true}),
     )
     .await;
-    let r = t.read_ok("wallets/k/export").await;
+    let r = t.read_ok("export/k").await;
     assert_eq!(r.data["private_key"], json!(key));
     assert_eq!(r.data["curve"], json!("secp256k1"));
     assert!(r.data.get("mnemonic").is_none());

@@ -8,7 +8,7 @@ async fn sign_hash_signs_raw_digests_only_with_allow_raw_signing() {
     let digest = format!("0x{}", "ab".repeat(32));
     let r = update_data(
         &t,
-        "wallets/w/sign-hash",
+        "sign-hash/w",
         json!({"chain": "ethereum", "hash": digest}),
     )
     .await;
@@ -19,14 +19,14 @@ async fn sign_hash_signs_raw_digests_only_with_allow_raw_signing() {
 
     let b = update_data(
         &t,
-        "wallets/w/sign-hash",
+        "sign-hash/w",
         json!({"chain": "bitcoin", "hash": digest}),
     )
     .await;
     assert_eq!(b["address"], json!(ABANDON_BIP84));
     let s = update_data(
         &t,
-        "wallets/w/sign-hash",
+        "sign-hash/w",
         json!({"chain": "solana", "hash": "0x0102"}),
     )
     .await;
@@ -40,7 +40,7 @@ async fn sign_hash_signs_raw_digests_only_with_allow_raw_signing() {
     let msg = forbidden(
         update(
             &t,
-            "wallets/plain/sign-hash",
+            "sign-hash/plain",
             json!({"chain": "ethereum", "hash": digest}),
         )
         .await,
@@ -49,7 +49,7 @@ async fn sign_hash_signs_raw_digests_only_with_allow_raw_signing() {
     bad_field(
         update(
             &t,
-            "wallets/w/sign-hash",
+            "sign-hash/w",
             json!({"chain": "ethereum", "hash": "0x01"}),
         )
         .await,
@@ -58,20 +58,20 @@ async fn sign_hash_signs_raw_digests_only_with_allow_raw_signing() {
     bad_field(
         update(
             &t,
-            "wallets/w/sign-hash",
+            "sign-hash/w",
             json!({"chain": "ethereum", "hash": "zz"}),
         )
         .await,
         "hash",
     );
     bad_field(
-        update(&t, "wallets/w/sign-hash", json!({"hash": digest})).await,
+        update(&t, "sign-hash/w", json!({"hash": digest})).await,
         "chain",
     );
     not_found(
         update(
             &t,
-            "wallets/nope/sign-hash",
+            "sign-hash/nope",
             json!({"chain": "ethereum", "hash": digest}),
         )
         .await,
@@ -120,7 +120,7 @@ async fn no_response_except_export_contains_the_mnemonic_passphrase_or_private_k
             ),
             (
                 Operation::Update,
-                format!("wallets/{w}/sign-hash"),
+                format!("sign-hash/{w}"),
                 json!({"chain": "ethereum", "hash": digest}),
             ),
             (
@@ -155,7 +155,7 @@ async fn no_response_except_export_contains_the_mnemonic_passphrase_or_private_k
     );
     assert!(!all.contains(key), "a response contains the private key");
     // The export path does return them (the positive control).
-    let r = t.read_ok("wallets/s/export").await;
+    let r = t.read_ok("export/s").await;
     assert_eq!(r.data["passphrase"], json!(passphrase));
 }
 

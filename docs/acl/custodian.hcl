@@ -1,0 +1,5 @@
+# Custodian: exports the secret of wallets created exportable (the plugin
+# refuses the others with 403). Nothing else.
+path "crypto/export/*" {
+  capabilities = ["read"]
+}
