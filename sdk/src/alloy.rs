@@ -7,7 +7,8 @@
 //! | `sign_transaction` (legacy, EIP-2930, EIP-1559) | `ethereum/sign-transaction` | policy allows it |
 //! | `sign_message` | `ethereum/sign-message` | policy (chain ids only) |
 //! | `sign_dynamic_typed_data` (v4 JSON) | `ethereum/sign-typed-data` | policy (chain ids only) |
-//! | `sign_hash`, `sign_typed_data` (`sol!` structs: digest) | `sign-hash` | wallet `allow_raw_signing=true` |
+//! | [`VaultSigner::sign_typed_struct`] (`sol!` structs, as v4 JSON) | `ethereum/sign-typed-data` | policy allows it |
+//! | `sign_hash`, alloy's `sign_typed_data` (`sol!` structs: digest) | `sign-hash` | wallet `allow_raw_signing=true` and no ethereum policy |
 //!
 //! Every signature is checked locally before it is returned: the address recovered from the
 //! digest alloy computed must be the signer's. A server that signed something else (or with
@@ -126,6 +127,23 @@ impl VaultSigner {
             )));
         }
         Ok(sig)
+    }
+
+    /// EIP-712 for a `sol!` struct through the policy-checked `ethereum/sign-typed-data`:
+    /// the struct and domain travel as v4 JSON (alloy's `TypedData::from_struct`), so the
+    /// wallet's policy sees (and decodes) what is signed. Prefer this to alloy's
+    /// `Signer::sign_typed_data`, whose generic bound gives no JSON form and so signs the bare
+    /// digest through `sign-hash`, which a wallet with an ethereum policy refuses.
+    pub async fn sign_typed_struct<T>(
+        &self,
+        payload: &T,
+        domain: &alloy_dyn_abi::Eip712Domain,
+    ) -> SignerResult<Signature>
+    where
+        T: alloy_sol_types::SolStruct + serde::Serialize + Send + Sync,
+    {
+        let typed = TypedData::from_struct(payload, Some(domain.clone()));
+        self.typed(&typed).await
     }
 
     async fn typed(&self, data: &TypedData) -> SignerResult<Signature> {

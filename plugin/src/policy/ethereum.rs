@@ -248,10 +248,11 @@ pub fn transaction(p: &PolicyEntry, tx: &EthTransaction) -> Result<Vec<Spend>, D
                 format!("recipient {} is denied", to.to_checksum()),
             ));
         }
-    } else if !p.allowed_recipients.is_empty() && !tx.value.is_zero() {
+    } else if !p.allowed_recipients.is_empty() {
+        // An allow-list means "only to these": a new contract is not listed.
         return Err(Denial::new(
             "allowed_recipients",
-            "contract creation that moves value has no listed recipient",
+            "contract creation has no listed recipient",
         ));
     }
     let mut spends = movements(p, Some(tx.chain_id), token_moves)?;

@@ -264,4 +264,6 @@ fn unix_now() -> u64 {
 
 
 #[cfg(test)]
+mod rules_tests;
+#[cfg(test)]
 mod tests;

@@ -8,8 +8,11 @@
 //! `denied_recipients`, `allowed_recipients`, `max_priority_fee`,
 //! `max_value_per_tx`, `token_limits` amounts, then the daily limits.
 //!
-//! Only value that leaves the signing key counts: lamports moved from the
-//! wallet's key, and token movements the wallet's key authorizes.
+//! Every lamport and token movement of the transaction counts and every
+//! destination is checked, whoever's account it leaves: the engine cannot
+//! always tell which accounts the key controls (an account derived from it
+//! with a seed, an SPL multisig it belongs to, a delegation), so it does not
+//! try. A transaction other parties also sign is judged whole.
 
 use ruint::aliases::U256;
 use wallet_core::Ed25519PublicKey;
@@ -57,11 +60,15 @@ fn listed(
         .any(|owner| associated_token_address(owner, mint, m.program) == *who)
 }
 
-fn resolved<'a>(a: &'a AccountRef, what: &str) -> Result<&'a Ed25519PublicKey, Denial> {
+fn resolved<'a>(
+    a: &'a AccountRef,
+    what: &str,
+    rule: &'static str,
+) -> Result<&'a Ed25519PublicKey, Denial> {
     match a {
         AccountRef::Key(k) => Ok(k),
         AccountRef::Lookup { index } => Err(Denial::new(
-            "allowed_recipients",
+            rule,
             format!(
                 "the {what} is loaded from an address lookup table (#{index}) and cannot be \
                  checked offline; put it in the message's static accounts"
@@ -97,7 +104,6 @@ pub fn transaction(p: &PolicyEntry, tx: &SolTransaction) -> Result<Vec<Spend>, D
             ),
         ));
     }
-    let ours = |a: &AccountRef| matches!(a, AccountRef::Key(k) if *k == tx.signer);
     let denied = keys(&p.denied_recipients);
     let allowed = keys(&p.allowed_recipients);
     let check = |who: &AccountRef,
@@ -107,7 +113,7 @@ pub fn transaction(p: &PolicyEntry, tx: &SolTransaction) -> Result<Vec<Spend>, D
         if denied.is_empty() && allowed.is_empty() {
             return Ok(());
         }
-        let k = resolved(who, role)?;
+        let k = resolved(who, role, "allowed_recipients")?;
         if listed(k, &denied, token) {
             return Err(Denial::new(
                 "denied_recipients",
@@ -123,15 +129,15 @@ pub fn transaction(p: &PolicyEntry, tx: &SolTransaction) -> Result<Vec<Spend>, D
         Ok(())
     };
 
-    // Lamports that leave the wallet's key.
+    // Every lamport movement.
     let mut lamports = U256::ZERO;
-    for t in d.lamport_transfers.iter().filter(|t| ours(&t.from)) {
+    for t in &d.lamport_transfers {
         check(&t.to, "recipient", None)?;
         lamports = lamports.saturating_add(U256::from(t.lamports));
     }
-    // Tokens the wallet's key authorizes (as owner or delegate).
+    // Every token movement.
     let mut per_mint: Vec<(Ed25519PublicKey, U256)> = Vec::new();
-    for m in d.token_movements.iter().filter(|m| ours(&m.authority)) {
+    for m in &d.token_movements {
         let Some(mint) = &m.mint else {
             return Err(Denial::new(
                 "token_limits",
@@ -151,7 +157,7 @@ pub fn transaction(p: &PolicyEntry, tx: &SolTransaction) -> Result<Vec<Spend>, D
                 ),
             ));
         };
-        let mint = *resolved(mint, "mint")?;
+        let mint = *resolved(mint, "mint", "token_limits")?;
         if !p.token_limits.contains_key(&address(&mint)) {
             return Err(Denial::new(
                 "token_limits",

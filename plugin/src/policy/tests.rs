@@ -31,25 +31,57 @@ async fn backend_with(chain: &str, policy: Value) -> TestBackend {
 }
 
 fn eth(chain_id: u64, to: Option<&str>, value: u64) -> Intent {
-    Intent::EthereumTransaction {
+    Intent::EthereumTransaction(intent::EthTransaction {
         chain_id,
-        to: to.map(str::to_string),
+        to: to.map(|a| {
+            wallet_core::ethereum::Address::parse_field(a, "to").expect("test address")
+        }),
         value: U256::from(value),
-    }
+        max_fee: U256::ZERO,
+        tx_type: "legacy",
+        call: Ok(wallet_core::ethereum::intent::CallIntent::Plain),
+    })
 }
 
-fn btc(network: &str, recipients: &[(&str, u64)]) -> Intent {
-    Intent::BitcoinTransaction {
-        network: network.into(),
-        recipients: recipients
+fn typed(chain_id: Option<u64>) -> Intent {
+    Intent::EthereumTypedData(intent::EthTypedData {
+        chain_id,
+        primary_type: "Note".into(),
+        decoded: wallet_core::ethereum::intent::TypedIntent::Other {
+            primary_type: "Note".into(),
+            verifying_contract: None,
+        },
+    })
+}
+
+/// Outputs that are not change, given as addresses (of any network); the
+/// network argument is what a request would name and changes nothing.
+fn btc(_network: &str, recipients: &[(&str, u64)]) -> Intent {
+    Intent::BitcoinTransaction(intent::BtcTransaction {
+        inputs: Vec::new(),
+        outputs: recipients
             .iter()
-            .map(|(a, v)| (a.to_string(), *v))
+            .enumerate()
+            .map(|(index, (a, v))| intent::BtcOutput {
+                index,
+                script_pubkey: wallet_core::bitcoin::script_from_address(a)
+                    .expect("test address")
+                    .0,
+                address: Some(a.to_string()),
+                value: *v,
+                is_change: false,
+            })
             .collect(),
-    }
+        fee: Some(0),
+        amounts_proven: true,
+        estimated_vsize: 100,
+    })
 }
 
 async fn check(t: &TestBackend, intent: &Intent, now: u64) -> Result<(), LogicalError> {
-    enforce_at(t.backend.state(), t.storage.as_ref(), "w", intent, now).await
+    enforce_at(t.backend.state(), t.storage.as_ref(), "w", intent, now)
+        .await
+        .map(|_| ())
 }
 
 /// The 403's message, which must name `rule`.
@@ -88,46 +120,60 @@ async fn without_a_policy_everything_is_allowed_and_nothing_is_written() {
     let before = t.storage.keys();
     allowed(&t, &eth(1, None, u64::MAX), T0).await;
     allowed(&t, &btc("bitcoin", &[(BTC_A, u64::MAX)]), T0).await;
-    allowed(&t, &Intent::EthereumTypedData { chain_id: None }, T0).await;
+    allowed(&t, &typed(None), T0).await;
     assert_eq!(t.storage.keys(), before);
     // The public entry point uses the real clock.
-    enforce(t.backend.state(), t.storage.as_ref(), "w", &Intent::Solana)
+    enforce(t.backend.state(), t.storage.as_ref(), "w", &Intent::SolanaMessage)
         .await
         .expect("solana");
 }
 
 #[tokio::test]
 async fn allowed_chain_ids_refuses_other_chains_for_transactions_and_typed_data() {
-    let t = backend_with("ethereum", json!({"allowed_chain_ids": [1, 137]})).await;
+    let t = backend_with(
+        "ethereum",
+        json!({"allowed_chain_ids": [1, 137], "allow_arbitrary_typed_data": true}),
+    )
+    .await;
     allowed(&t, &eth(1, Some(TO), 1), T0).await;
     allowed(&t, &eth(137, Some(TO), 1), T0).await;
     let m = refused(&t, &eth(5, Some(TO), 1), T0, "allowed_chain_ids").await;
     assert!(m.contains("chain id 5"), "{m}");
-    allowed(&t, &Intent::EthereumTypedData { chain_id: Some(1) }, T0).await;
+    allowed(&t, &typed(Some(1)), T0).await;
     refused(
         &t,
-        &Intent::EthereumTypedData { chain_id: Some(5) },
+        &typed(Some(5)),
         T0,
         "allowed_chain_ids",
     )
     .await;
     let m = refused(
         &t,
-        &Intent::EthereumTypedData { chain_id: None },
+        &typed(None),
         T0,
         "allowed_chain_ids",
     )
     .await;
     assert!(m.contains("chainId"), "{m}");
-    // personal_sign has no chain id: api.md lets only allowed_chain_ids
-    // govern messages, and it cannot apply.
+    // personal_sign has no chain id: allowed_chain_ids cannot apply.
     allowed(&t, &Intent::EthereumMessage, T0).await;
 }
 
 #[tokio::test]
 async fn typed_data_without_a_chain_id_is_allowed_when_no_chain_ids_are_listed() {
-    let t = backend_with("ethereum", json!({"max_value_per_tx": 0})).await;
-    allowed(&t, &Intent::EthereumTypedData { chain_id: None }, T0).await;
+    let t = backend_with(
+        "ethereum",
+        json!({"max_value_per_tx": 0, "allow_arbitrary_typed_data": true}),
+    )
+    .await;
+    allowed(&t, &typed(None), T0).await;
+    // Without allow_arbitrary_typed_data, undecoded typed data is refused.
+    t.write_ok(
+        "policies/w/ethereum",
+        json!({"allow_arbitrary_typed_data": false}),
+    )
+    .await;
+    refused(&t, &typed(None), T0, "allowed_typed_data").await;
 }
 
 #[tokio::test]
@@ -174,7 +220,7 @@ async fn ethereum_recipients_compare_case_insensitively() {
 }
 
 #[tokio::test]
-async fn bitcoin_recipients_compare_exactly_and_every_output_must_be_allowed() {
+async fn bitcoin_recipients_compare_as_scripts_and_every_output_must_be_allowed() {
     let t = backend_with(
         "bitcoin",
         json!({"allowed_recipients": [BTC_A], "denied_recipients": [BTC_B]}),
@@ -200,16 +246,15 @@ async fn bitcoin_recipients_compare_exactly_and_every_output_must_be_allowed() {
     )
     .await;
     assert!(m.contains(other), "{m}");
-    // Compared exactly: the signer reports outputs in their canonical form,
-    // and nothing else is normalized at signing time.
-    let m = refused(
+    // Compared as output scripts: the upper-case form of a bech32 address and
+    // the same program on another network are the same recipient.
+    allowed(&t, &btc("bitcoin", &[(&BTC_A.to_uppercase(), 5)]), T0).await;
+    allowed(
         &t,
-        &btc("bitcoin", &[(&BTC_A.to_uppercase(), 5)]),
+        &btc("testnet", &[("tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx", 5)]),
         T0,
-        "allowed_recipients",
     )
     .await;
-    assert!(m.contains(&BTC_A.to_uppercase()), "{m}");
 }
 
 #[tokio::test]
@@ -270,7 +315,11 @@ async fn rules_are_checked_in_their_documented_order() {
 
 #[tokio::test]
 async fn the_daily_limit_is_a_rolling_24_hour_window() {
-    let t = backend_with("ethereum", json!({"max_value_per_day": 100})).await;
+    let t = backend_with(
+        "ethereum",
+        json!({"max_value_per_day": 100, "allowed_chain_ids": [1]}),
+    )
+    .await;
     allowed(&t, &eth(1, Some(TO), 60), T0).await;
     let m = refused(&t, &eth(1, Some(TO), 50), T0 + 10, "max_value_per_day").await;
     assert!(
@@ -314,29 +363,33 @@ async fn spends_in_different_hours_expire_separately() {
         "max_value_per_day",
     )
     .await;
-    assert!(m.contains("network bitcoin"), "{m}");
-    let c = counter(&t.storage, "bitcoin", "bitcoin");
+    assert!(m.contains("of bitcoin"), "{m}");
+    let c = counter(&t.storage, "bitcoin", "all");
     assert_eq!(c.spends.len(), 2, "the expired record was pruned: {c:?}");
 }
 
 #[tokio::test]
-async fn daily_limits_count_per_chain_id_and_per_network() {
-    let t = backend_with("ethereum", json!({"max_value_per_day": 10})).await;
+async fn daily_limits_count_per_chain_id_and_once_per_bitcoin_wallet() {
+    let t = backend_with(
+        "ethereum",
+        json!({"max_value_per_day": 10, "allowed_chain_ids": [1, 137]}),
+    )
+    .await;
     allowed(&t, &eth(1, Some(TO), 10), T0).await;
     refused(&t, &eth(1, Some(TO), 1), T0, "max_value_per_day").await;
     allowed(&t, &eth(137, Some(TO), 10), T0).await;
     t.write_ok("policies/w/bitcoin", json!({"max_value_per_day": 10}))
         .await;
     allowed(&t, &btc("bitcoin", &[(BTC_A, 10)]), T0).await;
-    allowed(&t, &btc("testnet", &[(BTC_A, 10)]), T0).await;
+    // The network a request names does not open a new counter.
     refused(&t, &btc("testnet", &[(BTC_A, 1)]), T0, "max_value_per_day").await;
+    refused(&t, &btc("regtest", &[(BTC_A, 1)]), T0, "max_value_per_day").await;
     let mut keys = t.storage.keys();
     keys.retain(|k| k.starts_with(keys::COUNTER_PREFIX));
     assert_eq!(
         keys,
         [
-            "counters/w/bitcoin/bitcoin",
-            "counters/w/bitcoin/testnet",
+            "counters/w/bitcoin/all",
             "counters/w/ethereum/1",
             "counters/w/ethereum/137",
         ]
@@ -344,8 +397,38 @@ async fn daily_limits_count_per_chain_id_and_per_network() {
 }
 
 #[tokio::test]
+async fn an_ethereum_daily_limit_without_chain_ids_is_refused_at_write_and_at_signing() {
+    let t = backend_with("ethereum", json!({})).await;
+    let e = t
+        .call(
+            crate::logical::Operation::Update,
+            "policies/w/ethereum",
+            json!({"max_value_per_day": 10}),
+        )
+        .await
+        .expect_err("needs chain ids");
+    assert!(e.to_string().contains("allowed_chain_ids"), "{e}");
+    // A stored version-1 policy (written before the rule) fails closed.
+    let v1 = json!({"version": 1, "max_value_per_day": "10"});
+    crate::logical::Storage::put(
+        t.storage.as_ref(),
+        &keys::policy("w", "ethereum"),
+        zeroize::Zeroizing::new(serde_json::to_vec(&v1).expect("json")),
+    )
+    .await
+    .expect("put");
+    t.backend.state().store.invalidate(&keys::policy("w", "ethereum"));
+    let m = refused(&t, &eth(1, Some(TO), 1), T0, "max_value_per_day").await;
+    assert!(m.contains("allowed_chain_ids"), "{m}");
+}
+
+#[tokio::test]
 async fn thousands_of_small_spends_keep_the_counter_bounded() {
-    let t = backend_with("ethereum", json!({"max_value_per_day": u64::MAX})).await;
+    let t = backend_with(
+        "ethereum",
+        json!({"max_value_per_day": u64::MAX, "allowed_chain_ids": [1]}),
+    )
+    .await;
     // One spend every 30 seconds for 30 hours.
     let spends = 30 * 3600 / 30;
     for i in 0..spends {
@@ -369,7 +452,11 @@ async fn thousands_of_small_spends_keep_the_counter_bounded() {
 
 #[tokio::test]
 async fn counters_are_versioned_entries_that_survive_a_restart() {
-    let t = backend_with("ethereum", json!({"max_value_per_day": 100})).await;
+    let t = backend_with(
+        "ethereum",
+        json!({"max_value_per_day": 100, "allowed_chain_ids": [1]}),
+    )
+    .await;
     allowed(&t, &eth(1, Some(TO), 80), T0).await;
     let raw = t
         .storage
@@ -390,7 +477,11 @@ async fn counters_are_versioned_entries_that_survive_a_restart() {
 
 #[tokio::test]
 async fn deleting_a_policy_keeps_the_counters() {
-    let t = backend_with("ethereum", json!({"max_value_per_day": 100})).await;
+    let t = backend_with(
+        "ethereum",
+        json!({"max_value_per_day": 100, "allowed_chain_ids": [1]}),
+    )
+    .await;
     allowed(&t, &eth(1, Some(TO), 100), T0).await;
     t.call(
         crate::logical::Operation::Delete,
@@ -403,7 +494,7 @@ async fn deleting_a_policy_keeps_the_counters() {
     // Re-creating the policy within 24 hours does not reset what was spent.
     t.write_ok(
         "policies/w/ethereum",
-        json!({"max_value_per_day": 100}),
+        json!({"max_value_per_day": 100, "allowed_chain_ids": [1]}),
     )
     .await;
     refused(&t, &eth(1, Some(TO), 1), T0 + 1, "max_value_per_day").await;
@@ -411,7 +502,11 @@ async fn deleting_a_policy_keeps_the_counters() {
 
 #[tokio::test]
 async fn a_read_only_storage_error_is_returned_verbatim() {
-    let t = backend_with("ethereum", json!({"max_value_per_day": 100})).await;
+    let t = backend_with(
+        "ethereum",
+        json!({"max_value_per_day": 100, "allowed_chain_ids": [1]}),
+    )
+    .await;
     t.storage.set_read_only(true);
     match check(&t, &eth(1, Some(TO), 1), T0).await {
         Err(e @ LogicalError::Storage(_)) => assert_eq!(e.to_string(), READONLY_ERROR),
@@ -454,7 +549,10 @@ async fn concurrent_spends_never_exceed_the_daily_limit() {
     const N: usize = 50;
     const K: u64 = 7;
     const AMOUNT: u64 = 1_000;
-    let t = backend_with("ethereum", json!({"max_value_per_day": K * AMOUNT})).await;
+    let t = backend_with(
+        "ethereum",
+        json!({"max_value_per_day": K * AMOUNT, "allowed_chain_ids": [1]}),
+    ).await;
     let state = Arc::clone(t.backend.state());
     let storage: Arc<dyn Storage> = Arc::new(YieldingStorage(Arc::clone(&t.storage)));
     let start = Arc::new(tokio::sync::Barrier::new(N));
@@ -497,7 +595,7 @@ async fn a_wallet_without_a_daily_limit_does_not_take_the_wallet_lock() {
     // Positive control: with a daily limit the same call waits for the lock.
     t.write_ok(
         "policies/w/ethereum",
-        json!({"max_value_per_day": 100}),
+        json!({"max_value_per_day": 100, "allowed_chain_ids": [1]}),
     )
     .await;
     let held = t.backend.state().store.lock("w").await;
