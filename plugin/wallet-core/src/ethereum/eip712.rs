@@ -365,6 +365,45 @@ impl TypedData {
         }
     }
 
+    /// The `domain` object.
+    pub fn domain(&self) -> &Map<String, Value> {
+        &self.domain
+    }
+
+    /// The `message` value (an empty object when the primary type is
+    /// `EIP712Domain` and no message was given).
+    pub fn message(&self) -> &Value {
+        &self.message
+    }
+
+    /// The declared type of member `member` of struct type `struct_name`
+    /// (`EIP712Domain` included), if both are declared.
+    pub fn member_type(&self, struct_name: &str, member: &str) -> Option<&str> {
+        self.types
+            .get(struct_name)?
+            .iter()
+            .find(|m| m.name == member)
+            .map(|m| m.ty.as_str())
+    }
+
+    /// `domain.verifyingContract`, when the domain declares it as an
+    /// `address` and has it: what is signed. Declared as another type (or
+    /// not declared), it names no contract and this is `None`.
+    pub fn verifying_contract(&self) -> Result<Option<super::Address>, TypedDataError> {
+        if self.member_type("EIP712Domain", "verifyingContract") != Some("address") {
+            return Ok(None);
+        }
+        match self.domain.get("verifyingContract") {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => {
+                let word = atomic_word("address", v, "domain.verifyingContract")?;
+                let mut out = [0u8; 20];
+                out.copy_from_slice(&word[12..]);
+                Ok(Some(super::Address(out)))
+            }
+        }
+    }
+
     fn parse_type<'a>(&'a self, s: &'a str) -> Result<Ty<'a>, TypedDataError> {
         if let Some(head) = s.strip_suffix(']') {
             let open = head.rfind('[').ok_or_else(|| TypedDataError::InvalidType {
@@ -637,69 +676,8 @@ impl<'a> Encoder<'a> {
             return Err(TypedDataError::TooDeep);
         }
         self.count()?;
-        let mut word = [0u8; 32];
-        match ty {
-            Ty::Bool => {
-                let b = v
-                    .as_bool()
-                    .ok_or_else(|| invalid(path, "must be true or false"))?;
-                word[31] = u8::from(b);
-            }
-            Ty::Address => {
-                let s = v
-                    .as_str()
-                    .ok_or_else(|| invalid(path, "must be an address string"))?;
-                let digits = s
-                    .strip_prefix("0x")
-                    .or_else(|| s.strip_prefix("0X"))
-                    .filter(|d| d.len() == 40)
-                    .ok_or_else(|| invalid(path, "must be 0x followed by 40 hex digits"))?;
-                hex::decode_to_slice(digits, &mut word[12..])
-                    .map_err(|_| invalid(path, "must be 0x followed by 40 hex digits"))?;
-            }
-            Ty::String => {
-                let s = v
-                    .as_str()
-                    .ok_or_else(|| invalid(path, "must be a string"))?;
-                word = keccak256(s.as_bytes());
-            }
-            Ty::Bytes => {
-                word = keccak256(&hex_value(v, path)?);
-            }
-            Ty::FixedBytes(n) => {
-                let b = hex_value(v, path)?;
-                if b.len() != *n {
-                    return Err(invalid(
-                        path,
-                        "has the wrong number of bytes for its bytesN type",
-                    ));
-                }
-                word[..*n].copy_from_slice(&b);
-            }
-            Ty::Uint(bits) => {
-                let (neg, mag) = integer(v, path)?;
-                if neg && !mag.is_zero() {
-                    return Err(invalid(path, "must not be negative for an unsigned type"));
-                }
-                if *bits < 256 && mag >> *bits != U256::ZERO {
-                    return Err(invalid(path, "out of range for its uintN type"));
-                }
-                word = mag.to_be_bytes::<32>();
-            }
-            Ty::Int(bits) => {
-                let (neg, mag) = integer(v, path)?;
-                let limit = U256::from(1u8) << (*bits - 1);
-                let ok = if neg { mag <= limit } else { mag < limit };
-                if !ok {
-                    return Err(invalid(path, "out of range for its intN type"));
-                }
-                // Two's complement, sign-extended to 256 bits.
-                let val = if neg { mag.wrapping_neg() } else { mag };
-                word = val.to_be_bytes::<32>();
-            }
-            Ty::Struct(name) => {
-                word = self.hash_struct(name, v, path, depth)?;
-            }
+        let word = match ty {
+            Ty::Struct(name) => self.hash_struct(name, v, path, depth)?,
             Ty::Array(elem, len) => {
                 let items = v
                     .as_array()
@@ -719,11 +697,90 @@ impl<'a> Encoder<'a> {
                     buf.extend_from_slice(&self.encode_value(elem, item, path, depth + 1)?);
                     path.truncate(plen);
                 }
-                word = keccak256(&buf);
+                keccak256(&buf)
             }
-        }
+            atomic_ty => encode_atomic(atomic_ty, v, path)?,
+        };
         Ok(word)
     }
+}
+
+/// The 32-byte encoding of an atomic or dynamic (`string`, `bytes`) value,
+/// with every check of its type. Struct and array types are not atomic.
+fn encode_atomic(ty: &Ty<'_>, v: &Value, path: &str) -> Result<[u8; 32], TypedDataError> {
+    let mut word = [0u8; 32];
+    match ty {
+        Ty::Bool => {
+            let b = v
+                .as_bool()
+                .ok_or_else(|| invalid(path, "must be true or false"))?;
+            word[31] = u8::from(b);
+        }
+        Ty::Address => {
+            let s = v
+                .as_str()
+                .ok_or_else(|| invalid(path, "must be an address string"))?;
+            let digits = s
+                .strip_prefix("0x")
+                .or_else(|| s.strip_prefix("0X"))
+                .filter(|d| d.len() == 40)
+                .ok_or_else(|| invalid(path, "must be 0x followed by 40 hex digits"))?;
+            hex::decode_to_slice(digits, &mut word[12..])
+                .map_err(|_| invalid(path, "must be 0x followed by 40 hex digits"))?;
+        }
+        Ty::String => {
+            let s = v
+                .as_str()
+                .ok_or_else(|| invalid(path, "must be a string"))?;
+            word = keccak256(s.as_bytes());
+        }
+        Ty::Bytes => {
+            word = keccak256(&hex_value(v, path)?);
+        }
+        Ty::FixedBytes(n) => {
+            let b = hex_value(v, path)?;
+            if b.len() != *n {
+                return Err(invalid(
+                    path,
+                    "has the wrong number of bytes for its bytesN type",
+                ));
+            }
+            word[..*n].copy_from_slice(&b);
+        }
+        Ty::Uint(bits) => {
+            let (neg, mag) = integer(v, path)?;
+            if neg && !mag.is_zero() {
+                return Err(invalid(path, "must not be negative for an unsigned type"));
+            }
+            if *bits < 256 && mag >> *bits != U256::ZERO {
+                return Err(invalid(path, "out of range for its uintN type"));
+            }
+            word = mag.to_be_bytes::<32>();
+        }
+        Ty::Int(bits) => {
+            let (neg, mag) = integer(v, path)?;
+            let limit = U256::from(1u8) << (*bits - 1);
+            let ok = if neg { mag <= limit } else { mag < limit };
+            if !ok {
+                return Err(invalid(path, "out of range for its intN type"));
+            }
+            // Two's complement, sign-extended to 256 bits.
+            let val = if neg { mag.wrapping_neg() } else { mag };
+            word = val.to_be_bytes::<32>();
+        }
+        Ty::Struct(_) | Ty::Array(..) => {
+            return Err(invalid(path, "is not of an atomic type"));
+        }
+    }
+    Ok(word)
+}
+
+/// The word that hashing encodes for `v` as the atomic type `ty_name`
+/// (`address`, `uintN`, `bool`, `bytesN`, ...): the same checks, the same
+/// bytes. For decoders that must read exactly what is signed.
+pub(crate) fn atomic_word(ty_name: &str, v: &Value, path: &str) -> Result<[u8; 32], TypedDataError> {
+    let ty = atomic(ty_name).ok_or_else(|| TypedDataError::UnknownType(clip(ty_name)))?;
+    encode_atomic(&ty, v, path)
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use crate::secret::Secp256k1PrivateKey;
 use crate::sign_hash::{SignError, sign_digest_secp256k1};
 
 pub mod eip712;
+pub mod intent;
 mod rlp;
 mod tx;
 
