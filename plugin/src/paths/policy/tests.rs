@@ -62,7 +62,7 @@ async fn an_ethereum_policy_is_created_read_and_listed_on_the_wallet() {
         .raw(&keys::policy("w", "ethereum"))
         .expect("stored");
     let raw = String::from_utf8(raw.to_vec()).expect("utf8");
-    assert!(raw.contains("\"version\":1"), "{raw}");
+    assert!(raw.contains("\"version\":2"), "{raw}");
     assert!(raw.contains(&ETH_A.to_lowercase()), "{raw}");
 }
 
@@ -74,8 +74,54 @@ async fn a_new_policy_has_no_restrictions_and_contract_creation_defaults_to_true
     assert_eq!(r.data["allowed_recipients"], json!([]));
     assert_eq!(r.data["denied_recipients"], json!([]));
     assert_eq!(r.data["allow_contract_creation"], json!(true));
-    assert!(r.data.get("max_value_per_tx").is_none());
-    assert!(r.data.get("max_value_per_day").is_none());
+    // Every rule in force is shown, defaults included.
+    assert_eq!(r.data["max_value_per_tx"], Value::Null);
+    assert_eq!(r.data["max_value_per_day"], Value::Null);
+    assert_eq!(r.data["allow_message_signing"], json!(true));
+    assert_eq!(r.data["allow_arbitrary_calldata"], json!(false));
+    assert_eq!(r.data["allow_unlimited_approvals"], json!(false));
+    assert_eq!(r.data["allow_arbitrary_typed_data"], json!(false));
+    assert_eq!(r.data["token_limits"], json!({}));
+    assert_eq!(r.data["allowed_contracts"], json!({}));
+    assert_eq!(r.data["allowed_typed_data"], json!([]));
+}
+
+#[tokio::test]
+async fn an_unknown_field_is_a_400_naming_it_and_create_means_create() {
+    let t = with_wallet().await;
+    // A misspelled limit must not leave the operator believing in it.
+    let msg = bad_request(
+        t.write("policies/w/ethereum", json!({"max_value_per_txx": "1"}))
+            .await,
+    );
+    assert!(msg.contains("\"max_value_per_txx\""), "{msg}");
+    assert_eq!(t.read_ok("wallets/w").await.data["policies"], json!([]));
+    // Update of a missing policy: 404, nothing stored.
+    let e = t
+        .call(
+            Operation::Update,
+            "policies/w/ethereum",
+            json!({"max_value_per_tx": "1"}),
+        )
+        .await
+        .expect_err("404");
+    assert!(matches!(e, LogicalError::NotFound(_)), "{e:?}");
+    t.write_ok("policies/w/ethereum", json!({"max_value_per_tx": "1"}))
+        .await;
+    // Create of an existing one: 400, unchanged.
+    let e = t
+        .call(
+            Operation::Create,
+            "policies/w/ethereum",
+            json!({"max_value_per_tx": "2"}),
+        )
+        .await
+        .expect_err("400");
+    assert!(e.to_string().contains("already exists"), "{e}");
+    assert_eq!(
+        t.read_ok("policies/w/ethereum").await.data["max_value_per_tx"],
+        json!("1")
+    );
 }
 
 #[tokio::test]
@@ -83,7 +129,8 @@ async fn updating_changes_only_the_fields_sent_and_empty_values_remove_limits() 
     let t = with_wallet().await;
     t.write_ok(
         "policies/w/ethereum",
-        json!({"max_value_per_tx": "5", "max_value_per_day": "9", "denied_recipients": [ETH_B]}),
+        json!({"max_value_per_tx": "5", "max_value_per_day": "9", "denied_recipients": [ETH_B],
+               "allowed_chain_ids": [1]}),
     )
     .await;
     let r = t
@@ -99,7 +146,7 @@ async fn updating_changes_only_the_fields_sent_and_empty_values_remove_limits() 
             json!({"max_value_per_day": "", "denied_recipients": ""}),
         )
         .await;
-    assert!(r.data.get("max_value_per_day").is_none());
+    assert_eq!(r.data["max_value_per_day"], Value::Null);
     assert_eq!(r.data["denied_recipients"], json!([]));
     assert_eq!(r.data["max_value_per_tx"], json!("7"));
 }
@@ -128,6 +175,8 @@ async fn a_bitcoin_policy_accepts_addresses_of_every_network_and_type() {
     assert_eq!(r.data["max_value_per_day"], json!("1000000"));
     assert!(r.data.get("allowed_chain_ids").is_none());
     assert!(r.data.get("allow_contract_creation").is_none());
+    assert_eq!(r.data["allowed_sighash_types"], json!([]));
+    assert_eq!(r.data["max_fee"], Value::Null);
     assert_eq!(
         t.read_ok("wallets/w").await.data["policies"],
         json!(["bitcoin"])
@@ -140,8 +189,10 @@ async fn fields_of_another_chain_are_400s_naming_the_field() {
     for (chain, field, value) in [
         ("bitcoin", "allowed_chain_ids", json!([1])),
         ("bitcoin", "allow_contract_creation", json!(false)),
-        ("solana", "max_value_per_tx", json!("1")),
-        ("solana", "denied_recipients", json!([])),
+        ("bitcoin", "token_limits", json!({})),
+        ("solana", "allowed_chain_ids", json!([1])),
+        ("solana", "allowed_sighash_types", json!(["NONE"])),
+        ("ethereum", "allowed_programs", json!([])),
     ] {
         let msg = bad_request(
             t.write(
@@ -160,16 +211,30 @@ async fn fields_of_another_chain_are_400s_naming_the_field() {
 }
 
 #[tokio::test]
-async fn solana_accepts_an_empty_policy_without_fields() {
+async fn solana_policies_have_their_own_fields() {
     let t = with_wallet().await;
     let r = t.write_ok("policies/w/solana", json!({})).await;
+    assert_eq!(r.data["chain"], json!("solana"));
+    assert_eq!(r.data["allowed_programs"], json!([]));
+    assert_eq!(r.data["allow_message_signing"], json!(true));
+    let mint = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v";
+    let r = t
+        .write_ok(
+            "policies/w/solana",
+            json!({"token_limits": {mint: {"max_value_per_tx": "5"}},
+                   "max_value_per_day": "100", "max_priority_fee": 1000}),
+        )
+        .await;
     assert_eq!(
-        r.data,
-        json!({"chain": "solana"})
-            .as_object()
-            .cloned()
-            .expect("object")
+        r.data["token_limits"],
+        json!({mint: {"max_value_per_tx": "5", "max_value_per_day": null}})
     );
+    assert_eq!(r.data["max_priority_fee"], json!("1000"));
+    let msg = bad_request(
+        t.write("policies/w/solana", json!({"allowed_programs": ["not-base58!"]}))
+            .await,
+    );
+    assert!(msg.contains("\"allowed_programs\""), "{msg}");
     assert_eq!(
         t.read_ok("wallets/w").await.data["policies"],
         json!(["solana"])
@@ -342,7 +407,7 @@ async fn deleting_the_wallet_removes_its_policies_and_counters() {
         .await;
     t.write_ok(
         "policies/w/ethereum",
-        json!({"max_value_per_day": 10}),
+        json!({"max_value_per_day": 10, "allowed_chain_ids": [1]}),
     )
     .await;
     let state = t.backend.state();
@@ -350,11 +415,16 @@ async fn deleting_the_wallet_removes_its_policies_and_counters() {
         state,
         t.storage.as_ref(),
         "w",
-        &crate::policy::Intent::EthereumTransaction {
+        &crate::policy::Intent::EthereumTransaction(crate::policy::intent::EthTransaction {
             chain_id: 1,
-            to: Some(ETH_A.into()),
+            to: Some(
+                wallet_core::ethereum::Address::parse_field(ETH_A, "to").expect("address"),
+            ),
             value: ruint::aliases::U256::from(3u8),
-        },
+            max_fee: ruint::aliases::U256::ZERO,
+            tx_type: "legacy",
+            call: Ok(wallet_core::ethereum::intent::CallIntent::Plain),
+        }),
     )
     .await
     .expect("within the limit");

@@ -247,12 +247,36 @@ async fn racing_creates_of_one_name_make_exactly_one_wallet() {
     for task in tasks {
         match task.await.expect("task") {
             Ok(_) => created += 1,
-            Err(LogicalError::BadRequest(m)) => assert!(m.contains("\"mnemonic\""), "{m}"),
+            Err(LogicalError::BadRequest(m)) => assert!(m.contains("already exists"), "{m}"),
             Err(e) => panic!("unexpected {e}"),
         }
     }
     assert_eq!(created, 1);
     assert_eq!(t.list_ok("wallets/").await, vec!["race".to_string()]);
+}
+
+#[tokio::test]
+async fn create_means_create_and_update_means_update() {
+    let t = TestBackend::new();
+    // An update of a missing wallet is a 404 and generates nothing.
+    let e = t
+        .call(Operation::Update, "wallets/u", json!({"deletion_allowed": true}))
+        .await
+        .expect_err("404");
+    assert!(matches!(e, LogicalError::NotFound(_)), "{e:?}");
+    assert!(t.storage.keys().is_empty(), "{:?}", t.storage.keys());
+    // A create of an existing wallet is a 400 and changes nothing, even
+    // without key material in the request.
+    t.write_ok("wallets/u", json!({"mnemonic": ABANDON})).await;
+    let before = t.storage.raw("wallet/u").expect("stored");
+    for body in [json!({}), json!({"allow_raw_signing": true})] {
+        let e = t
+            .call(Operation::Create, "wallets/u", body)
+            .await
+            .expect_err("exists");
+        assert!(e.to_string().contains("already exists"), "{e}");
+    }
+    assert_eq!(t.storage.raw("wallet/u").expect("stored"), before);
 }
 
 #[tokio::test]
