@@ -312,17 +312,13 @@ fn bytes_arg() -> impl Strategy<Value = Bytes> {
 fn call() -> impl Strategy<Value = Call> {
     let ids = prop::collection::vec((amount(), amount()), 0..6);
     prop_oneof![
-        (addr(), amount()).prop_map(|(to, amount)| Call::Transfer(IERC20::transferCall {
-            to,
-            amount
-        })),
+        (addr(), amount())
+            .prop_map(|(to, amount)| Call::Transfer(IERC20::transferCall { to, amount })),
         (addr(), addr(), amount()).prop_map(|(from, to, amount)| Call::TransferFrom(
             IERC20::transferFromCall { from, to, amount }
         )),
-        (addr(), amount()).prop_map(|(spender, amount)| Call::Approve(IERC20::approveCall {
-            spender,
-            amount
-        })),
+        (addr(), amount())
+            .prop_map(|(spender, amount)| Call::Approve(IERC20::approveCall { spender, amount })),
         (addr(), amount()).prop_map(|(spender, addedValue)| Call::IncreaseAllowance(
             IERC20::increaseAllowanceCall {
                 spender,
@@ -362,14 +358,14 @@ fn call() -> impl Strategy<Value = Call> {
                 data,
             })
         }),
-        (addr(), addr(), amount160(), any::<u64>()).prop_map(
-            |(token, spender, amount, exp)| Call::Permit2Approve(IPermit2::approveCall {
+        (addr(), addr(), amount160(), any::<u64>()).prop_map(|(token, spender, amount, exp)| {
+            Call::Permit2Approve(IPermit2::approveCall {
                 token,
                 spender,
                 amount,
                 expiration: U48::from(exp & ((1 << 48) - 1)),
             })
-        ),
+        }),
     ]
 }
 
@@ -514,26 +510,59 @@ fn selectors_are_keccak_of_their_signatures_and_alloys() {
     let table: Vec<_> = selectors().collect();
     assert_eq!(table.len(), 10);
     for (signature, selector, _) in &table {
-        assert_eq!(&keccak256(signature.as_bytes())[..4], selector, "{signature}");
+        assert_eq!(
+            &keccak256(signature.as_bytes())[..4],
+            selector,
+            "{signature}"
+        );
     }
     let alloy = [
-        (IERC20::transferCall::SIGNATURE, IERC20::transferCall::SELECTOR),
-        (IERC20::transferFromCall::SIGNATURE, IERC20::transferFromCall::SELECTOR),
-        (IERC20::approveCall::SIGNATURE, IERC20::approveCall::SELECTOR),
-        (IERC20::increaseAllowanceCall::SIGNATURE, IERC20::increaseAllowanceCall::SELECTOR),
-        (IERC721::safeTransferFrom_0Call::SIGNATURE, IERC721::safeTransferFrom_0Call::SELECTOR),
-        (IERC721::safeTransferFrom_1Call::SIGNATURE, IERC721::safeTransferFrom_1Call::SELECTOR),
-        (IERC721::setApprovalForAllCall::SIGNATURE, IERC721::setApprovalForAllCall::SELECTOR),
-        (IERC1155::safeTransferFromCall::SIGNATURE, IERC1155::safeTransferFromCall::SELECTOR),
+        (
+            IERC20::transferCall::SIGNATURE,
+            IERC20::transferCall::SELECTOR,
+        ),
+        (
+            IERC20::transferFromCall::SIGNATURE,
+            IERC20::transferFromCall::SELECTOR,
+        ),
+        (
+            IERC20::approveCall::SIGNATURE,
+            IERC20::approveCall::SELECTOR,
+        ),
+        (
+            IERC20::increaseAllowanceCall::SIGNATURE,
+            IERC20::increaseAllowanceCall::SELECTOR,
+        ),
+        (
+            IERC721::safeTransferFrom_0Call::SIGNATURE,
+            IERC721::safeTransferFrom_0Call::SELECTOR,
+        ),
+        (
+            IERC721::safeTransferFrom_1Call::SIGNATURE,
+            IERC721::safeTransferFrom_1Call::SELECTOR,
+        ),
+        (
+            IERC721::setApprovalForAllCall::SIGNATURE,
+            IERC721::setApprovalForAllCall::SELECTOR,
+        ),
+        (
+            IERC1155::safeTransferFromCall::SIGNATURE,
+            IERC1155::safeTransferFromCall::SELECTOR,
+        ),
         (
             IERC1155::safeBatchTransferFromCall::SIGNATURE,
             IERC1155::safeBatchTransferFromCall::SELECTOR,
         ),
-        (IPermit2::approveCall::SIGNATURE, IPermit2::approveCall::SELECTOR),
+        (
+            IPermit2::approveCall::SIGNATURE,
+            IPermit2::approveCall::SELECTOR,
+        ),
     ];
     for (signature, selector) in alloy {
         assert!(
-            table.iter().any(|(s, sel, _)| *s == signature && *sel == selector),
+            table
+                .iter()
+                .any(|(s, sel, _)| *s == signature && *sel == selector),
             "{signature} missing"
         );
     }
@@ -907,12 +936,7 @@ fn permissions() -> impl Strategy<Value = permit2::TokenPermissions> {
 fn permit2_approval(token: AAddress, spender: AAddress, amount: U256) -> TokenMovement {
     TokenMovement {
         unlimited: amount >= permit2_max(),
-        ..mv(
-            MovementKind::Approval,
-            ours(token),
-            ours(spender),
-            amount,
-        )
+        ..mv(MovementKind::Approval, ours(token), ours(spender), amount)
     }
 }
 
@@ -1081,7 +1105,10 @@ fn type_strings_match_the_standards_and_alloy() {
     }
     assert_eq!(hashes_checked, 3);
     let alloy = [
-        (eip2612::Permit::eip712_encode_type(), type_strings::EIP2612_PERMIT),
+        (
+            eip2612::Permit::eip712_encode_type(),
+            type_strings::EIP2612_PERMIT,
+        ),
         (dai::Permit::eip712_encode_type(), type_strings::DAI_PERMIT),
         (
             permit2::PermitSingle::eip712_encode_type(),
@@ -1156,7 +1183,10 @@ fn a_permit_of_another_shape_is_other() {
         .expect("list")
         .push(json!({"name": "extra", "type": "uint256"}));
     v["message"]["extra"] = json!("1");
-    TypedData::from_json(&v).expect("valid").hash().expect("hashes");
+    TypedData::from_json(&v)
+        .expect("valid")
+        .hash()
+        .expect("hashes");
     assert_eq!(decode(&v), other("Permit", contract));
     // A member renamed.
     let mut v = eip2612_json();
@@ -1167,7 +1197,10 @@ fn a_permit_of_another_shape_is_other() {
         .remove("value")
         .expect("value");
     v["message"]["amount"] = value;
-    TypedData::from_json(&v).expect("valid").hash().expect("hashes");
+    TypedData::from_json(&v)
+        .expect("valid")
+        .hash()
+        .expect("hashes");
     assert_eq!(decode(&v), other("Permit", contract));
     // A member's type changed.
     let mut v = eip2612_json();
@@ -1209,7 +1242,10 @@ fn the_domain_must_name_the_contract() {
         .as_array_mut()
         .expect("list")
         .retain(|m| m["name"] != "verifyingContract");
-    TypedData::from_json(&v).expect("valid").hash().expect("hashes");
+    TypedData::from_json(&v)
+        .expect("valid")
+        .hash()
+        .expect("hashes");
     assert_eq!(decode(&v), other("Permit", None));
     // verifyingContract declared as a string names no contract either.
     let mut v = eip2612_json();
@@ -1218,14 +1254,19 @@ fn the_domain_must_name_the_contract() {
             m["type"] = json!("string");
         }
     }
-    TypedData::from_json(&v).expect("valid").hash().expect("hashes");
+    TypedData::from_json(&v)
+        .expect("valid")
+        .hash()
+        .expect("hashes");
     assert_eq!(decode(&v), other("Permit", None));
     // A malformed address is an error, as it is when hashing.
     let mut v = eip2612_json();
     v["domain"]["verifyingContract"] = json!("0x1234");
     assert!(matches!(
         decode(&v),
-        Err(TypedIntentError::TypedData(TypedDataError::InvalidValue { .. }))
+        Err(TypedIntentError::TypedData(
+            TypedDataError::InvalidValue { .. }
+        ))
     ));
 }
 
@@ -1321,7 +1362,9 @@ fn recognised_messages_are_checked_like_hashing() {
     v["message"]["allowed"] = json!("true");
     assert!(matches!(
         decode(&v),
-        Err(TypedIntentError::TypedData(TypedDataError::InvalidValue { .. }))
+        Err(TypedIntentError::TypedData(
+            TypedDataError::InvalidValue { .. }
+        ))
     ));
 }
 
