@@ -870,6 +870,50 @@ fn batch_arrays_are_checked() {
             "`ids` is longer than the calldata or than 256 entries"
         )
     );
+    // Lengths of 2^64-1 and 2^256-1: refused before anything is allocated.
+    for fill in [&[0xffu8; 8][..], &[0xff; 32][..]] {
+        let mut huge = data.clone();
+        huge[4 + 0xa0 + 32 - fill.len()..4 + 0xa0 + 32].copy_from_slice(fill);
+        assert_eq!(
+            decode_calldata(token(), &huge),
+            err(
+                "safeBatchTransferFrom",
+                "`ids` is longer than the calldata or than 256 entries"
+            )
+        );
+    }
+}
+
+/// Large inputs are read in one linear pass: a 1 MiB `bytes` argument
+/// decodes, and one more byte of padding or one non-zero padding byte at the
+/// far end is still found.
+#[test]
+fn a_large_bytes_argument_is_read_to_the_end() {
+    let call = IERC1155::safeTransferFromCall {
+        from: a(1),
+        to: a(2),
+        id: U256::from(3u8),
+        value: U256::from(4u8),
+        data: Bytes::from(vec![0x5a; (1 << 20) - 1]),
+    };
+    let data = call.abi_encode();
+    assert_eq!(
+        decode_calldata(token(), &data),
+        Ok(Call::Safe1155(call).expected(token()))
+    );
+    let mut dirty = data.clone();
+    let last = dirty.len() - 1;
+    dirty[last] = 1;
+    assert_eq!(
+        decode_calldata(token(), &dirty),
+        err("safeTransferFrom", "padding after `data` is not zero")
+    );
+    let mut long = data;
+    long.push(0);
+    assert_eq!(
+        decode_calldata(token(), &long),
+        err("safeTransferFrom", "has bytes after its last argument")
+    );
 }
 
 // -------------------------------------------------------------- typed data
