@@ -818,6 +818,52 @@ mod tests {
         assert_eq!(priority_fee(Some(5), Some(0), 3), 0);
     }
 
+    /// A one-key legacy message with no instructions, and its variants.
+    fn tiny_message(prefix: &[u8], key_count: &[u8]) -> Vec<u8> {
+        let mut m = prefix.to_vec();
+        m.extend_from_slice(&[1, 0, 0]);
+        m.extend_from_slice(key_count);
+        m.extend_from_slice(&[7; 32]); // the key
+        m.extend_from_slice(&[8; 32]); // blockhash
+        m.push(0); // no instructions
+        m
+    }
+
+    #[test]
+    fn detector_is_more_lenient_than_the_parser() {
+        let legacy = tiny_message(&[], &[1]);
+        assert!(super::super::parse_message(&legacy).is_ok());
+        assert!(could_be_transaction_message(&legacy));
+        let mut v0 = tiny_message(&[0x80], &[1]);
+        v0.push(0); // no lookups
+        assert!(super::super::parse_message(&v0).is_ok());
+        assert!(could_be_transaction_message(&v0));
+        // A non-canonical key count (1 as [0x81, 0x00]): the runtime and our parser
+        // refuse it, the detector does not.
+        let noncanonical = tiny_message(&[], &[0x81, 0x00]);
+        assert!(super::super::parse_message(&noncanonical).is_err());
+        assert!(could_be_transaction_message(&noncanonical));
+        // A future version (v1) read with the v0 layout.
+        let mut v1 = tiny_message(&[0x81], &[1]);
+        v1.push(0);
+        assert!(super::super::parse_message(&v1).is_err());
+        assert!(could_be_transaction_message(&v1));
+        // Header values the runtime's sanitize refuses (no signer).
+        let mut unsigned = legacy.clone();
+        unsigned[0] = 0;
+        assert!(super::super::parse_message(&unsigned).is_err());
+        assert!(could_be_transaction_message(&unsigned));
+        // 0xff: the off-chain envelope's first byte, never a message.
+        let mut ff = tiny_message(&[0xff], &[1]);
+        ff.push(0);
+        assert!(!could_be_transaction_message(&ff));
+        // Trailing or missing bytes.
+        let mut trailing = legacy.clone();
+        trailing.push(0);
+        assert!(!could_be_transaction_message(&trailing));
+        assert!(!could_be_transaction_message(&legacy[..legacy.len() - 1]));
+    }
+
     #[test]
     fn bincode_string_bounds() {
         let mut data = vec![0u8; 4];
