@@ -69,6 +69,10 @@ fn main() {
         .to_bytes();
     for (name, bytes) in solana_seeds(sol_key) {
         write("solana_transaction", name, &bytes);
+        write("solana_intent", name, &bytes);
+    }
+    for (name, bytes) in solana_intent_seeds(sol_key) {
+        write("solana_intent", name, &bytes);
     }
 
     write_derivation_seeds(&write);
@@ -280,6 +284,87 @@ fn solana_seeds(signer: [u8; 32]) -> Vec<(&'static str, Vec<u8>)> {
         ("v0-transaction", solana_transaction(&v0)),
         ("v0-message", v0),
         ("not-our-signer", solana_transaction(&other)),
+    ]
+}
+
+/// One instruction of every program the intent decoder knows (so the fuzzer
+/// starts from their program ids): ComputeBudget limit and price, a System
+/// transfer, Token `TransferChecked`, Token-2022 `Approve`, ATA
+/// `CreateIdempotent`, a Memo and a Token `CloseAccount` (undecoded).
+fn solana_intent_message(signer: [u8; 32], v0: bool) -> Vec<u8> {
+    use wallet_core::solana::{
+        ASSOCIATED_TOKEN_PROGRAM, COMPUTE_BUDGET_PROGRAM, MEMO_V2_PROGRAM, SYSTEM_PROGRAM,
+        TOKEN_2022_PROGRAM, TOKEN_PROGRAM,
+    };
+    let mut m = Vec::new();
+    if v0 {
+        m.push(0x80);
+    }
+    // Keys: 0 signer, 1 destination, 2 source, 3 mint, 4..=9 the programs
+    // (read-only unsigned: the mint and the six programs).
+    m.extend_from_slice(&[1, 0, 7]);
+    compact_u16(&mut m, 10);
+    m.extend_from_slice(&signer);
+    m.extend_from_slice(&[2; 32]);
+    m.extend_from_slice(&[3; 32]);
+    m.extend_from_slice(&[4; 32]);
+    for p in [
+        SYSTEM_PROGRAM,
+        TOKEN_PROGRAM,
+        TOKEN_2022_PROGRAM,
+        ASSOCIATED_TOKEN_PROGRAM,
+        COMPUTE_BUDGET_PROGRAM,
+        MEMO_V2_PROGRAM,
+    ] {
+        m.extend_from_slice(&p.to_bytes());
+    }
+    m.extend_from_slice(&[5; 32]); // recent blockhash
+    let le = |tag: u8, bytes: &[u8]| {
+        let mut d = vec![tag];
+        d.extend_from_slice(bytes);
+        d
+    };
+    let mut system_transfer = 2u32.to_le_bytes().to_vec();
+    system_transfer.extend_from_slice(&1_000_000u64.to_le_bytes());
+    let mut checked = le(12, &500u64.to_le_bytes());
+    checked.push(6);
+    // The v0 form sends the Token-2022 approval to the first lookup account (10).
+    let delegate = if v0 { 10 } else { 1 };
+    let instructions: Vec<(u8, Vec<u8>, Vec<u8>)> = vec![
+        (8, vec![], le(2, &200_000u32.to_le_bytes())),
+        (8, vec![], le(3, &5_000u64.to_le_bytes())),
+        (4, vec![0, 1], system_transfer),
+        (5, vec![2, 3, 1, 0], checked),
+        (6, vec![2, delegate, 0], le(4, &7u64.to_le_bytes())),
+        (7, vec![0, 1, 0, 3, 4, 5], vec![1]),
+        (9, vec![], b"memo".to_vec()),
+        (5, vec![2, 0, 0], vec![9]),
+    ];
+    compact_u16(&mut m, instructions.len() as u16);
+    for (program, accounts, data) in instructions {
+        m.push(program);
+        compact_u16(&mut m, accounts.len() as u16);
+        m.extend_from_slice(&accounts);
+        compact_u16(&mut m, data.len() as u16);
+        m.extend_from_slice(&data);
+    }
+    if v0 {
+        compact_u16(&mut m, 1);
+        m.extend_from_slice(&[6; 32]);
+        compact_u16(&mut m, 1);
+        m.push(0);
+        compact_u16(&mut m, 0);
+    }
+    m
+}
+
+fn solana_intent_seeds(signer: [u8; 32]) -> Vec<(&'static str, Vec<u8>)> {
+    let legacy = solana_intent_message(signer, false);
+    let v0 = solana_intent_message(signer, true);
+    vec![
+        ("known-programs-transaction", solana_transaction(&legacy)),
+        ("known-programs-legacy", legacy),
+        ("known-programs-v0", v0),
     ]
 }
 
