@@ -566,3 +566,103 @@ fn the_same_program_on_any_network_is_the_same_recipient() {
         Err(BitcoinError::InvalidAddress("longer than 90 characters"))
     );
 }
+
+// ---- work bound ----
+
+/// A key wallet that counts every key it derives, public or private.
+struct Counting(SingleKey, std::cell::Cell<usize>);
+
+impl wallet_core::bitcoin::Secp256k1KeySource for Counting {
+    fn master_fingerprint(&self) -> [u8; 4] {
+        self.0.master_fingerprint()
+    }
+    fn derive_signing_key(&self, p: &[u32]) -> Result<SigningKey, BitcoinError> {
+        self.1.set(self.1.get() + 1);
+        self.0.derive_signing_key(p)
+    }
+    fn is_single_key(&self) -> bool {
+        true
+    }
+}
+
+/// `n` P2WPKH inputs of a key wallet (witness UTXOs only) and one output.
+fn many_inputs(key: &SingleKey, n: usize) -> wallet_core::bitcoin::Psbt {
+    use wallet_core::bitcoin::Secp256k1KeySource as _;
+    let pk = key.pk();
+    let input = || {
+        let mut i = Input {
+            witness_utxo: Some(txout(1_000, spk(&pk, AddressType::P2wpkh))),
+            ..Default::default()
+        };
+        i.bip32_derivation
+            .insert(btc_pk(&pk), origin(key.master_fingerprint(), &[]));
+        i
+    };
+    let prevouts: Vec<bitcoin::OutPoint> = (0..n)
+        .map(|k| bitcoin::OutPoint {
+            txid: <bitcoin::Txid as bitcoin::hashes::Hash>::from_byte_array([1; 32]),
+            vout: k as u32,
+        })
+        .collect();
+    let p = psbt(
+        unsigned_tx(&prevouts, vec![txout(1_000, stranger())]),
+        (0..n).map(|_| input()).collect(),
+        vec![Output::default()],
+    );
+    ours(&p)
+}
+
+/// Signing is quadratic in the transaction (each input's sighash reads all
+/// of it), so the signer refuses transactions nodes would not relay anyway
+/// (above 400 000 WU): by the unsigned size before deriving any key, and by
+/// the estimated signed size before making any signature.
+#[test]
+fn transactions_above_the_standard_weight_are_refused_before_any_work() {
+    use wallet_core::bitcoin::MAX_TX_WEIGHT;
+    let heavy = BitcoinError::InvalidTransaction(
+        "heavier than the standard limit of 400000 weight units once signed",
+    );
+    let key = || {
+        Counting(
+            SingleKey(SigningKey::from_slice(&[0x44; 32]).unwrap()),
+            0.into(),
+        )
+    };
+
+    // 2 500 inputs: 410 000 WU unsigned. Refused before any derivation.
+    let k = key();
+    let p = many_inputs(&k.0, 2_500);
+    assert!(4 * p.unsigned_tx().serialize().len() as u64 > MAX_TX_WEIGHT);
+    assert_eq!(
+        sign_psbt(&p, &k, &SignOptions::default()),
+        Err(heavy.clone())
+    );
+    assert_eq!(k.1.get(), 0);
+
+    // 1 500 inputs: 246 000 WU unsigned, about 407 000 once signed (107
+    // witness bytes each). Refused after planning, before signing.
+    let k = key();
+    let p = many_inputs(&k.0, 1_500);
+    let s = summarize_psbt(&p, &k, Network::Bitcoin).unwrap();
+    assert!(
+        s.estimated_vsize * 4 > MAX_TX_WEIGHT,
+        "{}",
+        s.estimated_vsize
+    );
+    let planned = k.1.get();
+    assert_eq!(sign_psbt(&p, &k, &SignOptions::default()), Err(heavy));
+    // Planning derived the public keys (one per input, as the summary
+    // did); no private key was used to sign.
+    assert_eq!(k.1.get(), 2 * planned);
+
+    // Positive control: 100 inputs sign.
+    let k = key();
+    let p = many_inputs(&k.0, 100);
+    assert_eq!(
+        sign_psbt(&p, &k, &SignOptions::default())
+            .unwrap()
+            .signed_inputs
+            .len(),
+        100
+    );
+}

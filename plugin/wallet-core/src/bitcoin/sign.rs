@@ -32,6 +32,16 @@ use super::{AddressType, BitcoinError, HARDENED, Network};
 /// and bounds what a caller can claim.
 pub const MAX_CHANGE_INDEX: u32 = 1_000_000;
 
+/// The heaviest transaction [`sign_psbt`] signs, in weight units: Bitcoin
+/// Core's `MAX_STANDARD_TX_WEIGHT`, above which nodes do not relay it.
+///
+/// It is also the signer's work bound: the legacy and BIP-143/341 hashes
+/// of each input read the whole transaction, so signing is quadratic in
+/// its size. At this weight a transaction has at most ~2 400 inputs and
+/// 100 kB without witnesses, where a 4 MB PSBT could otherwise carry
+/// ~100 000 inputs of ours and hours of hashing.
+pub const MAX_TX_WEIGHT: u64 = 400_000;
+
 /// Where the signer gets its secp256k1 keys: a BIP-32 wallet, typically.
 ///
 /// Path elements carry the hardened bit `0x8000_0000`.
@@ -221,10 +231,20 @@ pub fn sign_psbt(
     let mut psbt = psbt.clone();
     let fingerprint = keys.master_fingerprint();
 
+    // The unsigned transaction alone is a lower bound of the weight:
+    // refuse before any derivation or parse of previous transactions.
+    let unsigned_weight = 4 * psbt.tx.serialize_no_witness().len() as u64;
+    if unsigned_weight > MAX_TX_WEIGHT {
+        return Err(too_heavy());
+    }
+
     // Spent outputs of every input, needed whole by BIP-341.
     let spent = spent_outputs(&psbt);
 
     let plans = plan_inputs(&psbt, &spent, keys, fingerprint)?;
+    if estimate_weight(&psbt, &spent, &plans) > MAX_TX_WEIGHT {
+        return Err(too_heavy());
+    }
     for (i, plan) in &plans {
         if !sighash_allowed(plan.hash_type, plan.is_taproot(), &options.allowed_sighash) {
             return Err(BitcoinError::SighashNotAllowed {
@@ -237,9 +257,12 @@ pub fn sign_psbt(
         return Err(BitcoinError::NothingToSign);
     }
     let tx = psbt.tx.clone();
+    // Every spent output, once, for the BIP-341 hashes (planning checked
+    // that they are all known when a taproot input needs them).
+    let all_spent: Option<Vec<TxOut>> = spent.iter().cloned().collect();
     let mut signed = Vec::with_capacity(plans.len());
     for (i, plan) in plans {
-        sign_planned(&mut psbt, i, &tx, &spent, plan, keys, options)?;
+        sign_planned(&mut psbt, i, &tx, all_spent.as_deref(), plan, keys, options)?;
         signed.push(i);
     }
 
@@ -261,6 +284,12 @@ pub fn sign_psbt(
         transaction,
         txid,
     })
+}
+
+fn too_heavy() -> BitcoinError {
+    BitcoinError::InvalidTransaction(
+        "heavier than the standard limit of 400000 weight units once signed",
+    )
 }
 
 /// Whether the signer may use `hash_type`: ALL always, DEFAULT on taproot,
@@ -287,11 +316,12 @@ fn plan_inputs(
     fingerprint: [u8; 4],
 ) -> Result<Vec<(usize, Plan)>, BitcoinError> {
     let mut plans = Vec::new();
+    let every_utxo_known = spent.iter().all(Option::is_some);
     for i in 0..psbt.inputs.len() {
         if is_final(&psbt.inputs[i]) {
             continue;
         }
-        if let Some(plan) = plan_input(psbt, i, spent, keys, fingerprint)? {
+        if let Some(plan) = plan_input(psbt, i, every_utxo_known, keys, fingerprint)? {
             plans.push((i, plan));
         }
     }
@@ -384,7 +414,7 @@ impl Plan {
 fn plan_input(
     psbt: &Psbt,
     i: usize,
-    spent: &[Option<TxOut>],
+    every_utxo_known: bool,
     keys: &dyn Secp256k1KeySource,
     fingerprint: [u8; 4],
 ) -> Result<Option<Plan>, BitcoinError> {
@@ -421,7 +451,7 @@ fn plan_input(
         if hash_type & 0x1f == SIGHASH_SINGLE && i >= tx.outputs.len() {
             return Err(bad(i, "sighash single without a matching output"));
         }
-        if hash_type & SIGHASH_ANYONECANPAY == 0 && spent.iter().any(Option::is_none) {
+        if hash_type & SIGHASH_ANYONECANPAY == 0 && !every_utxo_known {
             return Err(bad(i, "taproot signing needs every input's utxo"));
         }
         return Ok(Some(Plan {
@@ -535,7 +565,7 @@ fn sign_planned(
     psbt: &mut Psbt,
     i: usize,
     tx: &Transaction,
-    spent: &[Option<TxOut>],
+    all_spent: Option<&[TxOut]>,
     plan: Plan,
     keys: &dyn Secp256k1KeySource,
     options: &SignOptions,
@@ -551,18 +581,10 @@ fn sign_planned(
             if CompressedPublicKey::from_k256(&sk.verifying_key().into()).x_only() != x {
                 return Err(BitcoinError::KeyDerivation);
             }
-            let all: Vec<TxOut>;
             let prevouts = if hash_type & SIGHASH_ANYONECANPAY != 0 {
                 Prevouts::One(&plan.utxo)
             } else {
-                all = spent
-                    .iter()
-                    .map(|o| {
-                        o.clone()
-                            .ok_or(bad(i, "taproot signing needs every input's utxo"))
-                    })
-                    .collect::<Result<_, _>>()?;
-                Prevouts::All(&all)
+                Prevouts::All(all_spent.ok_or(bad(i, "taproot signing needs every input's utxo"))?)
             };
             let digest = taproot_key_spend_sighash(tx, i, prevouts, hash_type as u8)
                 .ok_or(bad(i, "sighash single without a matching output"))?;
@@ -841,7 +863,7 @@ pub fn summarize_psbt(
             // matched the prevout (and agreed with any witness UTXO).
             amount_from_prev_tx: utxo.is_some() && get(m, &[IN_NON_WITNESS_UTXO]).is_some(),
             script_pubkey,
-            ours: plans.iter().any(|(i, _)| *i == index),
+            ours: planned(&plans, index).is_some(),
             sighash: requested_sighash(m),
             is_taproot,
         });
@@ -878,8 +900,22 @@ fn compact_size_len(n: usize) -> u64 {
     }
 }
 
-/// The estimate documented on [`summarize_psbt`].
+/// The plan of input `i` (plans are in input order).
+fn planned(plans: &[(usize, Plan)], i: usize) -> Option<&Plan> {
+    plans
+        .binary_search_by_key(&i, |(j, _)| *j)
+        .ok()
+        .and_then(|k| plans.get(k))
+        .map(|(_, p)| p)
+}
+
+/// The estimate documented on [`summarize_psbt`], in vbytes.
 fn estimate_vsize(psbt: &Psbt, spent: &[Option<TxOut>], plans: &[(usize, Plan)]) -> u64 {
+    estimate_weight(psbt, spent, plans).div_ceil(4)
+}
+
+/// The estimated weight of the signed transaction, in weight units.
+fn estimate_weight(psbt: &Psbt, spent: &[Option<TxOut>], plans: &[(usize, Plan)]) -> u64 {
     // A low-S DER ECDSA signature with a 32-byte r, plus the sighash byte.
     const ECDSA_SIG: u64 = 71;
     const PUBKEY: u64 = 33;
@@ -907,8 +943,8 @@ fn estimate_vsize(psbt: &Psbt, spent: &[Option<TxOut>], plans: &[(usize, Plan)])
             }
             continue;
         }
-        let kind = match plans.iter().find(|(j, _)| *j == i) {
-            Some((_, p)) => Some(p.kind),
+        let kind = match planned(plans, i) {
+            Some(p) => Some(p.kind),
             None => spent
                 .get(i)
                 .and_then(Option::as_ref)
@@ -936,8 +972,7 @@ fn estimate_vsize(psbt: &Psbt, spent: &[Option<TxOut>], plans: &[(usize, Plan)])
             None => witness += 1,
         }
     }
-    let weight = base * 4 + if segwit { 2 + witness } else { 0 };
-    weight.div_ceil(4)
+    base * 4 + if segwit { 2 + witness } else { 0 }
 }
 
 /// The path of a change output for this script type on this network.
