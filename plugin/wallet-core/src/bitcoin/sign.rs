@@ -13,8 +13,8 @@ use super::address::{
 use super::hash::hash160;
 use super::psbt::*;
 use super::sighash::{
-    Prevouts, SIGHASH_ALL, SIGHASH_ANYONECANPAY, SIGHASH_DEFAULT, SIGHASH_SINGLE, legacy_sighash,
-    segwit_v0_sighash, taproot_key_spend_sighash,
+    Prevouts, SIGHASH_ALL, SIGHASH_ANYONECANPAY, SIGHASH_DEFAULT, SIGHASH_SINGLE, TxHashes,
+    legacy_sighash, segwit_v0_sighash_with, taproot_key_spend_sighash_with,
 };
 use super::tx::{Transaction, TxOut, write_var_bytes};
 use super::{AddressType, BitcoinError, HARDENED, Network};
@@ -260,9 +260,16 @@ pub fn sign_psbt(
     // Every spent output, once, for the BIP-341 hashes (planning checked
     // that they are all known when a taproot input needs them).
     let all_spent: Option<Vec<TxOut>> = spent.iter().cloned().collect();
+    // The BIP-143/341 hashes every input shares, once (signing stays linear).
+    let hashes = TxHashes::new(&tx, all_spent.as_deref());
     let mut signed = Vec::with_capacity(plans.len());
     for (i, plan) in plans {
-        sign_planned(&mut psbt, i, &tx, all_spent.as_deref(), plan, keys, options)?;
+        let shared = Shared {
+            tx: &tx,
+            hashes: &hashes,
+            all_spent: all_spent.as_deref(),
+        };
+        sign_planned(&mut psbt, i, &shared, plan, keys, options)?;
         signed.push(i);
     }
 
@@ -560,17 +567,28 @@ fn taproot_candidate(
     Ok(Some((x, path, merkle_root)))
 }
 
+/// What every input's signature hash reads.
+struct Shared<'a> {
+    tx: &'a Transaction,
+    hashes: &'a TxHashes,
+    all_spent: Option<&'a [TxOut]>,
+}
+
 /// Make the signatures a plan calls for.
 fn sign_planned(
     psbt: &mut Psbt,
     i: usize,
-    tx: &Transaction,
-    all_spent: Option<&[TxOut]>,
+    shared: &Shared<'_>,
     plan: Plan,
     keys: &dyn Secp256k1KeySource,
     options: &SignOptions,
 ) -> Result<(), BitcoinError> {
     let hash_type = plan.hash_type;
+    let Shared {
+        tx,
+        hashes,
+        all_spent,
+    } = *shared;
     match plan.signer {
         PlanSigner::Taproot {
             x,
@@ -586,7 +604,7 @@ fn sign_planned(
             } else {
                 Prevouts::All(all_spent.ok_or(bad(i, "taproot signing needs every input's utxo"))?)
             };
-            let digest = taproot_key_spend_sighash(tx, i, prevouts, hash_type as u8)
+            let digest = taproot_key_spend_sighash_with(tx, hashes, i, prevouts, hash_type as u8)
                 .ok_or(bad(i, "sighash single without a matching output"))?;
             let tweaked = tweak_secret(&sk, &x, merkle_root.as_ref())?;
             let sig = tweaked
@@ -607,8 +625,15 @@ fn sign_planned(
                 let digest = match plan.kind {
                     Kind::P2wpkh(h) | Kind::P2shP2wpkh(h) => {
                         let script_code = p2pkh_script(&h);
-                        segwit_v0_sighash(tx, i, &script_code, plan.utxo.value, hash_type)
-                            .ok_or(bad(i, "input index out of range"))?
+                        segwit_v0_sighash_with(
+                            tx,
+                            hashes,
+                            i,
+                            &script_code,
+                            plan.utxo.value,
+                            hash_type,
+                        )
+                        .ok_or(bad(i, "input index out of range"))?
                     }
                     Kind::P2pkh(_) => legacy_sighash(tx, i, &plan.utxo.script_pubkey, hash_type),
                     Kind::P2tr(_) => return Err(bad(i, "taproot input planned as ecdsa")),
