@@ -42,6 +42,17 @@ pub const MAX_CHANGE_INDEX: u32 = 1_000_000;
 /// ~100 000 inputs of ours and hours of hashing.
 pub const MAX_TX_WEIGHT: u64 = 400_000;
 
+/// The most BIP-32 derivation steps a PSBT may ask of this key source: the
+/// sum of the path lengths of every key origin (input and output, BIP-32
+/// and taproot) that names our fingerprint. Checked before any key is
+/// derived, by [`sign_psbt`] and [`summarize_psbt`].
+///
+/// A transaction at [`MAX_TX_WEIGHT`] has at most ~1 700 key-path inputs,
+/// 5 levels each (8 500 steps); 16 384 leaves room for change outputs and
+/// a second key per input. Without it a 4 MB PSBT could list thousands of
+/// 255-level origins and ask for about a million derivation steps.
+pub const MAX_DERIVATION_STEPS: usize = 16_384;
+
 /// Where the signer gets its secp256k1 keys: a BIP-32 wallet, typically.
 ///
 /// Path elements carry the hardened bit `0x8000_0000`.
@@ -231,12 +242,7 @@ pub fn sign_psbt(
     let mut psbt = psbt.clone();
     let fingerprint = keys.master_fingerprint();
 
-    // The unsigned transaction alone is a lower bound of the weight:
-    // refuse before any derivation or parse of previous transactions.
-    let unsigned_weight = 4 * psbt.tx.serialize_no_witness().len() as u64;
-    if unsigned_weight > MAX_TX_WEIGHT {
-        return Err(too_heavy());
-    }
+    check_work(&psbt, fingerprint)?;
 
     // Spent outputs of every input, needed whole by BIP-341.
     let spent = spent_outputs(&psbt);
@@ -291,6 +297,54 @@ pub fn sign_psbt(
         transaction,
         txid,
     })
+}
+
+/// The bounds checked before any work: the unsigned transaction's weight
+/// (a lower bound of the signed one) and the derivation steps the PSBT asks
+/// of our fingerprint.
+fn check_work(psbt: &Psbt, fingerprint: [u8; 4]) -> Result<(), BitcoinError> {
+    let unsigned_weight = 4 * psbt.tx.serialize_no_witness().len() as u64;
+    if unsigned_weight > MAX_TX_WEIGHT {
+        return Err(too_heavy());
+    }
+    let origin_len = |m: &Map, bip32: u8, tap: u8| -> usize {
+        let mut steps = 0usize;
+        for (k, v) in m {
+            let origin = if k[0] == bip32 {
+                Some(v.as_slice())
+            } else if k[0] == tap {
+                parse_tap_origin(v).map(|(_, o)| o)
+            } else {
+                None
+            };
+            if let Some(o) = origin
+                && o.len() >= 4
+                && o[..4] == fingerprint
+            {
+                // Path elements are 4 bytes; `m` still costs one call.
+                steps = steps.saturating_add((o.len() / 4 - 1).max(1));
+            }
+        }
+        steps
+    };
+    let mut steps = 0usize;
+    for m in &psbt.inputs {
+        steps = steps.saturating_add(origin_len(m, IN_BIP32_DERIVATION, IN_TAP_BIP32_DERIVATION));
+    }
+    for m in &psbt.outputs {
+        steps = steps.saturating_add(origin_len(
+            m,
+            OUT_BIP32_DERIVATION,
+            OUT_TAP_BIP32_DERIVATION,
+        ));
+    }
+    if steps > MAX_DERIVATION_STEPS {
+        return Err(BitcoinError::InvalidPsbt(format!(
+            "asks for {steps} key derivation steps with this wallet's fingerprint, at most \
+             {MAX_DERIVATION_STEPS}"
+        )));
+    }
+    Ok(())
 }
 
 fn too_heavy() -> BitcoinError {
@@ -840,6 +894,7 @@ pub fn summarize_psbt(
     network: Network,
 ) -> Result<PsbtSummary, BitcoinError> {
     let fingerprint = keys.master_fingerprint();
+    check_work(psbt, fingerprint)?;
     let single_key = keys.is_single_key();
     let mut outputs = Vec::with_capacity(psbt.tx.outputs.len());
     let mut spend_value: u64 = 0;
