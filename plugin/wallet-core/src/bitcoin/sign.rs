@@ -229,8 +229,10 @@ fn bad(index: usize, reason: &'static str) -> BitcoinError {
 /// and the key derived at that path is the listed key and pays the spent
 /// script. Inputs that are not ours, or of other script types, are left
 /// untouched. Errors when no input could be signed, or when an input of
-/// ours is inconsistent (the signer must then not sign, BIP-174), or asks
-/// for a sighash type that `options.allowed_sighash` does not allow.
+/// ours is inconsistent (the signer must then not sign, BIP-174), asks
+/// for a sighash type that `options.allowed_sighash` does not allow, or the
+/// transaction is heavier than [`MAX_TX_WEIGHT`] once signed, or the PSBT
+/// asks for more than [`MAX_DERIVATION_STEPS`].
 ///
 /// Every input is planned and checked before the first signature is made,
 /// so a refused PSBT yields no signature at all.
@@ -866,6 +868,11 @@ pub fn extract(psbt: &Psbt) -> Option<Transaction> {
 ///
 /// **Fee.** Inputs minus outputs; `None` when an input amount is missing,
 /// and an error (`outputs exceed inputs`) when the outputs are larger.
+///
+/// **Bounds.** Like [`sign_psbt`], refuses before any derivation a PSBT
+/// whose unsigned transaction is above [`MAX_TX_WEIGHT`] or which asks for
+/// more than [`MAX_DERIVATION_STEPS`]; and errors where the signer would
+/// (an input of ours with inconsistent data).
 ///
 /// **Estimated vsize** (`ceil(weight / 4)`): the unsigned transaction, plus
 /// for each input not yet final, by the type of its spent script (the
