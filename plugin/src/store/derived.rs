@@ -259,16 +259,24 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
     async fn derivations_leave_the_async_worker() {
-        // With one worker, a task spawned before the derivation can only run
-        // during it if the derivation handed the worker over.
-        let (tx, rx) = std::sync::mpsc::channel();
-        let other = tokio::spawn(async move {
-            let _ = tx.send(());
+        // On the runtime's only worker, a task spawned before the derivation
+        // can only run during it if the derivation handed the worker over
+        // (the test's own thread runs no tasks). Without that, the wait
+        // below times out.
+        let on_worker = tokio::spawn(async {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let other = tokio::spawn(async move {
+                let _ = tx.send(());
+            });
+            let ran_meanwhile =
+                off_async_workers(|| rx.recv_timeout(std::time::Duration::from_secs(5)).is_ok());
+            let _ = other.await;
+            ran_meanwhile
         });
-        let ran_meanwhile =
-            off_async_workers(|| rx.recv_timeout(std::time::Duration::from_secs(10)).is_ok());
-        assert!(ran_meanwhile, "the worker was blocked by the derivation");
-        other.await.expect("task");
+        assert!(
+            on_worker.await.expect("task"),
+            "the worker was blocked by the derivation"
+        );
     }
 
     #[tokio::test(flavor = "current_thread")]
