@@ -18,6 +18,14 @@ use crate::store::wallet::{Wallet, WalletKeys};
 /// The largest batch of addresses one request may derive.
 pub const MAX_COUNT: i64 = 1000;
 
+/// The most derivation levels one batch may compute when each address is
+/// derived from the seed (a hardened index level, ed25519, or an index
+/// level that is not the last): count x path depth. 1000 addresses of a
+/// 255-level path of unhardened levels were 255 000 levels, each with a
+/// scalar multiplication: seconds of CPU per request. 20 000 is 1000
+/// addresses at depth 20, four times the depth of any standard path.
+pub const MAX_BATCH_LEVELS: usize = 20_000;
+
 const SYNOPSIS: &str = "Derive addresses of a wallet on ethereum, bitcoin or solana.";
 const DESCRIPTION: &str = "\
 Returns the `address`, its derivation `path` and its `public_key` (hex: the 33-byte \
@@ -163,6 +171,14 @@ fn batch(
                 .map(|k| k.to_compressed().to_vec())
                 .collect()
         } else {
+            let levels = (count as usize).saturating_mul(first.depth());
+            if levels > MAX_BATCH_LEVELS {
+                return Err(bad(format!(
+                    "invalid value for fields \"count\" and \"path\": {count} addresses at \
+                     depth {} need {levels} derivation levels, at most {MAX_BATCH_LEVELS}",
+                    first.depth()
+                )));
+            }
             let mut out = Vec::with_capacity(count as usize);
             for i in 0..count {
                 let p = path_at(req.index + i)?;
