@@ -109,7 +109,11 @@ fn path_section<S>(out: &mut String, p: &Path<S>) {
             } else {
                 String::new()
             };
-            let default = f.default.as_ref().map(|d| d.to_string()).unwrap_or_default();
+            let default = f
+                .default
+                .as_ref()
+                .map(|d| d.to_string())
+                .unwrap_or_default();
             let where_ = if p.is_path_param(f.name) {
                 " (path)"
             } else {

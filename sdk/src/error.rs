@@ -123,9 +123,11 @@ impl Error {
     /// A create of a name that exists (wallet or policy): a 400 saying so.
     pub fn is_already_exists(&self) -> bool {
         match self {
-            Error::Api { status: 400, errors, .. } => {
-                errors.iter().any(|e| e.contains("already exists"))
-            }
+            Error::Api {
+                status: 400,
+                errors,
+                ..
+            } => errors.iter().any(|e| e.contains("already exists")),
             _ => false,
         }
     }

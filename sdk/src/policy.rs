@@ -215,7 +215,10 @@ impl Policies<'_> {
             reason: e.to_string(),
         })?;
         if let serde_json::Value::Object(m) = &mut body {
-            m.insert("operation".into(), serde_json::Value::String(operation.into()));
+            m.insert(
+                "operation".into(),
+                serde_json::Value::String(operation.into()),
+            );
         }
         self.client
             .engine_write(&format!("{}/check", Self::path(wallet, chain)?), &body)

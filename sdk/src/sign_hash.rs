@@ -60,7 +60,6 @@ impl Client {
     /// digest bypasses every policy.
     pub async fn sign_hash(&self, wallet: &str, req: &SignHash) -> Result<HashSignature> {
         check_name("wallet", wallet)?;
-        self.engine_write(&format!("sign-hash/{wallet}"), req)
-            .await
+        self.engine_write(&format!("sign-hash/{wallet}"), req).await
     }
 }

@@ -172,10 +172,7 @@ fn malformed_policies_are_400s_naming_the_field() {
         expect_400_naming(&e.write(path, body), field);
     }
     expect_400_naming(
-        &e.write(
-            "crypto/policies/a/dogecoin",
-            json!({"max_value_per_tx": 1}),
-        ),
+        &e.write("crypto/policies/a/dogecoin", json!({"max_value_per_tx": 1})),
         "chain",
     );
     assert!(policies(&e, "a").is_empty());
@@ -345,7 +342,13 @@ fn each_bitcoin_rule_refuses_with_a_403_naming_it_and_change_is_not_counted() {
             b = b.pay(a, *v);
             spent += v;
         }
-        b = b.change("p2wpkh", &s, abandon_fp(), "m/84'/0'/0'/1/0", 200_000 - spent);
+        b = b.change(
+            "p2wpkh",
+            &s,
+            abandon_fp(),
+            "m/84'/0'/0'/1/0",
+            200_000 - spent,
+        );
         b.base64()
     };
     let sign = |w: &str, p: String| {

@@ -436,9 +436,18 @@ fn operations_a_path_does_not_support_are_405() {
         assert_eq!(r.status, 405, "GET {path}: {}", r.body);
     }
     // The old locations of administration are gone.
-    for path in ["wallets/w/export", "wallets/w/policy/ethereum", "wallets/w/sign-hash"] {
+    for path in [
+        "wallets/w/export",
+        "wallets/w/policy/ethereum",
+        "wallets/w/sign-hash",
+    ] {
         let r = e.get(&format!("crypto/{path}"));
-        assert!(r.status == 404 || r.status == 405, "GET {path}: {} {}", r.status, r.body);
+        assert!(
+            r.status == 404 || r.status == 405,
+            "GET {path}: {} {}",
+            r.status,
+            r.body
+        );
     }
     // The wallet is untouched.
     e.get("crypto/wallets/w").expect_status(200);

@@ -810,15 +810,15 @@ fn no_secret_reaches_the_logs_the_audit_log_or_a_response_even_at_trace_level() 
                 body[k] = v;
             }
         }
-        // hd has ethereum and bitcoin policies: a raw digest is refused on a
-        // chain with a policy, whatever allow_raw_signing says.
+        // hd has ethereum and bitcoin policies: a raw digest is refused for
+        // a wallet with a policy on any chain, whatever allow_raw_signing says.
         let reply = r.write("crypto/sign-hash/hd", body);
-        if chain == "solana" {
-            reply.expect_status(200);
-        } else {
-            reply.expect_status(403);
-            assert!(reply.errors().contains("raw_signing"), "{}", reply.body);
-        }
+        reply.expect_status(403);
+        assert!(
+            reply.errors().contains("raw_signing"),
+            "{chain}: {}",
+            reply.body
+        );
     }
     r.write(
         "crypto/sign-hash/k-ed",
@@ -844,8 +844,7 @@ fn no_secret_reaches_the_logs_the_audit_log_or_a_response_even_at_trace_level() 
         &["m/44'/60'/0'/0/0"],
         &["m/44'/501'/0'/0'"],
     );
-    r.delete("crypto/policies/hd/bitcoin")
-        .expect_status(204);
+    r.delete("crypto/policies/hd/bitcoin").expect_status(204);
     r.delete(&format!("{w}/hd")).expect_status(400);
     for name in ["hd-export", "k-secp", "k-ed", "generated"] {
         r.delete(&format!("{w}/{name}")).expect_status(204);

@@ -10,7 +10,9 @@ const ABANDON: &str = "abandon abandon abandon abandon abandon abandon abandon a
                        abandon abandon abandon about";
 
 fn acl(name: &str) -> String {
-    let path = workspace_root().join("docs/acl").join(format!("{name}.hcl"));
+    let path = workspace_root()
+        .join("docs/acl")
+        .join(format!("{name}.hcl"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -105,8 +107,10 @@ fn every_shipped_role_can_do_exactly_its_job() {
     let over = signer.req(
         "POST",
         "wallets/app1/ethereum/sign-transaction",
-        Some(json!({"chain_id": 1, "nonce": 0, "gas_limit": 21000, "gas_price": 1,
-                    "to": "0xde0B295669a9FD93d5F28D9Ec85E40f4cb697BAe", "value": "1001"})),
+        Some(
+            json!({"chain_id": 1, "nonce": 0, "gas_limit": 21000, "gas_price": 1,
+                    "to": "0xde0B295669a9FD93d5F28D9Ec85E40f4cb697BAe", "value": "1001"}),
+        ),
     );
     assert_eq!(over.status, 403, "{}", over.body);
     assert!(over.errors().contains("max_value_per_tx"), "{}", over.body);
@@ -265,7 +269,10 @@ fn create_means_create_through_the_host() {
         "auth/token/create",
         json!({"policies": ["create-only"], "no_default_policy": true}),
     );
-    let t = t.body["auth"]["client_token"].as_str().expect("token").to_string();
+    let t = t.body["auth"]["client_token"]
+        .as_str()
+        .expect("token")
+        .to_string();
     // The squatter creates a name with a mnemonic of its choosing.
     let r = s.request_as(
         &t,
@@ -293,7 +300,10 @@ fn create_means_create_through_the_host() {
         "auth/token/create",
         json!({"policies": ["policy-create-only"], "no_default_policy": true}),
     );
-    let p = p.body["auth"]["client_token"].as_str().expect("token").to_string();
+    let p = p.body["auth"]["client_token"]
+        .as_str()
+        .expect("token")
+        .to_string();
     let r = s.request_as(
         &p,
         "POST",

@@ -241,7 +241,11 @@ impl<S: Send + Sync + 'static> Backend for Framework<S> {
                     .map(|f| format!("\"{f}\""))
                     .collect::<Vec<_>>()
                     .join(", "),
-                if report.unknown.len() == 1 { "it" } else { "them" }
+                if report.unknown.len() == 1 {
+                    "it"
+                } else {
+                    "them"
+                }
             )));
         }
         let ctx = Self::ctx(&req, fields);

@@ -285,7 +285,10 @@ pub async fn extra_sighashes(
     if let Some(p) = policy {
         return Ok((allowed_sighashes(&p.allowed_sighash_types), true));
     }
-    let names = ctx.fields.string_list("allowed_sighash_types").unwrap_or(&[]);
+    let names = ctx
+        .fields
+        .string_list("allowed_sighash_types")
+        .unwrap_or(&[]);
     let mut out = Vec::new();
     for n in names {
         let v = wallet_core::bitcoin::parse_sighash_name(&n.trim().to_ascii_uppercase())

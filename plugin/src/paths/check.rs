@@ -123,8 +123,7 @@ async fn check(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
             Intent::BitcoinTransaction(prepared.intent)
         }
         ("solana", "sign-message") => {
-            let message =
-                solana::base64_field(&ctx, "message", solana::MAX_MESSAGE_BYTES)?;
+            let message = solana::base64_field(&ctx, "message", solana::MAX_MESSAGE_BYTES)?;
             if let Err(LogicalError::PermissionDenied(reason)) =
                 solana::check_not_a_transaction(&message)
             {
@@ -145,6 +144,23 @@ async fn check(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
             solana::transaction_intent(&bytes, &s)?.1
         }
         (chain, "sign-hash") => {
+            for governed in crate::policy::CHAINS {
+                if refusal.is_none()
+                    && state
+                        .store
+                        .policy::<crate::policy::PolicyEntry>(ctx.storage.as_ref(), &name, governed)
+                        .await?
+                        .is_some()
+                {
+                    refusal = Some(PathRefusal {
+                        rule: "raw_signing",
+                        reason: format!(
+                            "sign-hash is refused for a wallet that has a policy (this one has \
+                             a {governed} policy)"
+                        ),
+                    });
+                }
+            }
             if !wallet.allow_raw_signing {
                 refusal = Some(PathRefusal {
                     rule: "allow_raw_signing",

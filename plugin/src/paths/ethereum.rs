@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use serde_json::{Map, Value, json};
 use ruint::aliases::U256;
+use serde_json::{Map, Value, json};
 use wallet_core::ethereum::intent::{CallIntent, TypedIntent, decode_calldata, decode_typed_data};
 use wallet_core::ethereum::{
     self, Address, EthereumError, Transaction, TransactionRequest, TxType, access_list_from_json,

@@ -27,7 +27,8 @@ A policy is checked before any signature is made with this wallet on this chain,
 that signs for the chain (transactions, PSBTs, messages, typed data, sign-hash); a refusal is a \
 403 whose message names the rule that refused (`policy <rule>: <why>`). With a policy, what \
 the engine cannot evaluate is refused unless a field below allows that kind of request; \
-sign-hash is always refused on a chain that has a policy. A wallet without a policy on a chain \
+sign-hash is always refused for a wallet that has a policy on any chain (any key of the wallet \
+can be selected under any chain's name). A wallet without a policy on a chain \
 signs anything on it. Ask the policy without signing at policies/<name>/<chain>/check.
 
 Create fails when the policy exists (400) and update when it does not (404), so that the ACL \
@@ -455,7 +456,9 @@ fn parse_amount(name: &str, v: &Value) -> Result<Option<ruint::aliases::U256>, L
         Value::String(s) => parse_big_int(&Value::String(s.trim().to_string()))
             .map(Some)
             .ok_or_else(|| amount_error(name)),
-        other => parse_big_int(other).map(Some).ok_or_else(|| amount_error(name)),
+        other => parse_big_int(other)
+            .map(Some)
+            .ok_or_else(|| amount_error(name)),
     }
 }
 
@@ -478,11 +481,7 @@ impl Changes {
             }
         };
         let flag = |name: &str| {
-            if f.is_sent(name) {
-                f.bool(name)
-            } else {
-                None
-            }
+            if f.is_sent(name) { f.bool(name) } else { None }
         };
         let mut out = Changes::default();
         if let Some(ids) = list("allowed_chain_ids")? {
@@ -651,12 +650,19 @@ fn parse_token_limits(
                 }
             }
         }
-        out.insert(key, limit);
+        if out.insert(key.clone(), limit).is_some() {
+            return Err(bad(format!(
+                "invalid value for field \"token_limits\": {key} is listed twice (addresses \
+                 compare case-insensitively)"
+            )));
+        }
     }
     Ok(out)
 }
 
-fn parse_contracts(map: &Map<String, Value>) -> Result<BTreeMap<String, Vec<String>>, LogicalError> {
+fn parse_contracts(
+    map: &Map<String, Value>,
+) -> Result<BTreeMap<String, Vec<String>>, LogicalError> {
     if map.len() > MAX_LIST {
         return Err(bad(format!(
             "invalid value for field \"allowed_contracts\": at most {MAX_LIST} contracts"
@@ -703,7 +709,12 @@ fn parse_contracts(map: &Map<String, Value>) -> Result<BTreeMap<String, Vec<Stri
                 })?;
             selectors.push(sel);
         }
-        out.insert(key, dedup(selectors));
+        if out.insert(key.clone(), dedup(selectors)).is_some() {
+            return Err(bad(format!(
+                "invalid value for field \"allowed_contracts\": {key} is listed twice \
+                 (addresses compare case-insensitively)"
+            )));
+        }
     }
     Ok(out)
 }
@@ -845,7 +856,8 @@ fn render(chain: &str, p: &PolicyEntry) -> Response {
         "ethereum" => eip55(a),
         _ => a.clone(),
     };
-    let limit = |v: &Option<ruint::aliases::U256>| v.as_ref().map(big_int_value).unwrap_or(Value::Null);
+    let limit =
+        |v: &Option<ruint::aliases::U256>| v.as_ref().map(big_int_value).unwrap_or(Value::Null);
     for field in chain_fields(chain) {
         let value = match *field {
             "allowed_chain_ids" => json!(p.allowed_chain_ids),

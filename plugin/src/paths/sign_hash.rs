@@ -12,11 +12,11 @@ use wallet_core::solana;
 
 use crate::backend::Crypto;
 use crate::logical::{Ctx, Field, HandlerResult, LogicalError, Operation, Path, Response, handler};
-use crate::policy::{Intent, enforce};
 use crate::paths::keysel::{
     self, CHAIN_NAMES, Chain, address_type_field, bad, bitcoin_opts, hex0x, key_fields,
     load_wallet, name_field, network_field, select_key, signer, signer_fields,
 };
+use crate::policy::{Intent, enforce};
 
 /// Largest ed25519 input accepted (secp256k1 digests are exactly 32 bytes).
 pub const MAX_HASH_BYTES: usize = 64 * 1024;
@@ -30,7 +30,8 @@ the bytes, returned in base58. The signer's `address`, `path` and `public_key` c
 
 A raw digest is exactly what a policy cannot see, so this path is refused (403) unless the \
 wallet has allow_raw_signing=true, and refused whatever that flag says when the wallet has a \
-policy on the chain (rule raw_signing).";
+policy on any chain (rule raw_signing): a key of one chain can be selected under another \
+chain's name with an explicit path.";
 
 pub fn sign_hash_path() -> Path<Crypto> {
     Path::new("sign-hash/{name}")
@@ -86,6 +87,28 @@ async fn sign_hash(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
     }
     let req = select_key(&ctx, &wallet, chain, opts)?;
     let s = signer(&state, &name, &wallet, &req)?;
+    // A key of one chain can be selected under another chain's name (an
+    // explicit path, or a key wallet's one key): a policy on ANY chain of the
+    // wallet refuses raw signing, or a bitcoin-governed key would sign a
+    // sighash as "ethereum".
+    for governed in crate::policy::CHAINS {
+        if state
+            .store
+            .policy::<crate::policy::PolicyEntry>(ctx.storage.as_ref(), &name, governed)
+            .await?
+            .is_some()
+        {
+            return Err(crate::policy::Denial::new(
+                "raw_signing",
+                format!(
+                    "sign-hash is refused for a wallet that has a policy (this one has a \
+                     {governed} policy): a raw digest is what a policy cannot see, and any key \
+                     of the wallet can be selected"
+                ),
+            )
+            .into_error());
+        }
+    }
     let intent = enforce(
         &state,
         ctx.storage.as_ref(),

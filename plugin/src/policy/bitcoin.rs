@@ -23,7 +23,11 @@ const SIGHASH_DEFAULT: u32 = 0x00;
 
 /// The sighash an input will be signed with, as shown in an intent.
 pub fn sighash_label(sighash: Option<u32>, taproot: bool) -> String {
-    let v = sighash.unwrap_or(if taproot { SIGHASH_DEFAULT } else { SIGHASH_ALL });
+    let v = sighash.unwrap_or(if taproot {
+        SIGHASH_DEFAULT
+    } else {
+        SIGHASH_ALL
+    });
     sighash_name(v)
         .map(str::to_string)
         .unwrap_or_else(|| format!("0x{v:x}"))
@@ -36,7 +40,11 @@ pub fn allowed_sighashes(names: &[String]) -> Vec<u32> {
 }
 
 fn sighash_allowed(sighash: Option<u32>, taproot: bool, extra: &[u32]) -> bool {
-    let v = sighash.unwrap_or(if taproot { SIGHASH_DEFAULT } else { SIGHASH_ALL });
+    let v = sighash.unwrap_or(if taproot {
+        SIGHASH_DEFAULT
+    } else {
+        SIGHASH_ALL
+    });
     v == SIGHASH_ALL || (taproot && v == SIGHASH_DEFAULT) || extra.contains(&v)
 }
 
@@ -152,8 +160,7 @@ pub fn transaction(p: &PolicyEntry, tx: &BtcTransaction) -> Result<Vec<Spend>, D
             ),
         ));
     }
-    Ok(p
-        .max_value_per_day
+    Ok(p.max_value_per_day
         .map(|day| Spend {
             scope: SCOPE.to_string(),
             asset: "bitcoin".to_string(),

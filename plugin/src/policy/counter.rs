@@ -80,4 +80,3 @@ impl CounterEntry {
         self.spends.push(SpendRecord { time: now, amount });
     }
 }
-

@@ -146,9 +146,8 @@ impl Versioned for PolicyEntry {
         match version {
             // Version 1 is a subset of version 2 (same field names and forms).
             1 => {
-                let mut p: PolicyEntry = serde_json::from_slice(bytes).map_err(|_| {
-                    LogicalError::Internal("stored policy entry is corrupt".into())
-                })?;
+                let mut p: PolicyEntry = serde_json::from_slice(bytes)
+                    .map_err(|_| LogicalError::Internal("stored policy entry is corrupt".into()))?;
                 p.version = Self::VERSION;
                 Ok(p)
             }
@@ -166,7 +165,9 @@ pub fn fee_rate_text(msat: u64) -> String {
     if frac == 0 {
         whole.to_string()
     } else {
-        format!("{whole}.{:03}", frac).trim_end_matches('0').to_string()
+        format!("{whole}.{:03}", frac)
+            .trim_end_matches('0')
+            .to_string()
     }
 }
 
@@ -186,7 +187,11 @@ pub fn parse_fee_rate(s: &str) -> Option<u64> {
         return None;
     }
     let w: u64 = whole.parse().ok()?;
-    let mut f: u64 = if frac.is_empty() { 0 } else { frac.parse().ok()? };
+    let mut f: u64 = if frac.is_empty() {
+        0
+    } else {
+        frac.parse().ok()?
+    };
     for _ in frac.len()..3 {
         f *= 10;
     }

@@ -153,10 +153,18 @@ fn movements(
     Ok(spends)
 }
 
-/// Whether a call to `contract` with `selector` is listed.
-fn contract_allowed(p: &PolicyEntry, contract: &Address, selector: Option<&[u8; 4]>) -> bool {
+/// Whether a call to `contract` with `selector` is listed. A contract in
+/// token_limits is listed for the token calls the engine decodes (and
+/// judges) only: any other function of it needs allowed_contracts, or it
+/// would be a way around the token's limits (ERC-677 transferAndCall).
+fn contract_allowed(
+    p: &PolicyEntry,
+    contract: &Address,
+    selector: Option<&[u8; 4]>,
+    decoded: bool,
+) -> bool {
     let k = key(contract);
-    if p.token_limits.contains_key(&k) {
+    if decoded && p.token_limits.contains_key(&k) {
         return true;
     }
     match p.allowed_contracts.get(&k) {
@@ -201,10 +209,10 @@ pub fn transaction(p: &PolicyEntry, tx: &EthTransaction) -> Result<Vec<Spend>, D
                 // The contract called must be listed (token_limits or
                 // allowed_contracts), and so must every token a movement
                 // names (permit2.approve names its token as an argument).
-                let listed = contract_allowed(p, to, Some(selector))
+                let listed = contract_allowed(p, to, Some(selector), true)
                     && movements
                         .iter()
-                        .all(|m| m.token == *to || contract_allowed(p, &m.token, None));
+                        .all(|m| m.token == *to || contract_allowed(p, &m.token, None, true));
                 if !listed && !p.allows_arbitrary_calldata() {
                     return Err(Denial::new(
                         "allowed_contracts",
@@ -218,7 +226,9 @@ pub fn transaction(p: &PolicyEntry, tx: &EthTransaction) -> Result<Vec<Spend>, D
                 token_moves = movements;
             }
             CallIntent::Other { selector } => {
-                if !contract_allowed(p, to, selector.as_ref()) && !p.allows_arbitrary_calldata() {
+                if !contract_allowed(p, to, selector.as_ref(), false)
+                    && !p.allows_arbitrary_calldata()
+                {
                     let what = match selector {
                         Some(s) => format!("a call with selector {}", hex4(s)),
                         None => "calldata shorter than a selector".to_string(),
@@ -296,7 +306,9 @@ pub fn typed_data(p: &PolicyEntry, td: &EthTypedData) -> Result<Vec<Spend>, Deni
             verifying_contract,
             movements: list,
         } => {
-            let listed = list.iter().all(|m| contract_allowed(p, &m.token, None));
+            let listed = list
+                .iter()
+                .all(|m| contract_allowed(p, &m.token, None, true));
             if !listed && !p.allows_arbitrary_typed_data() {
                 return Err(Denial::new(
                     "allowed_contracts",

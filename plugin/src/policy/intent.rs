@@ -27,7 +27,9 @@ pub enum Intent {
     /// `solana/sign-message` (bytes that are not a transaction message).
     SolanaMessage,
     /// `sign-hash`: a digest nothing can be known about.
-    RawHash { chain: &'static str },
+    RawHash {
+        chain: &'static str,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -175,9 +177,7 @@ fn eth_tx_json(tx: &EthTransaction) -> Value {
     o.insert("chain_id".into(), json!(tx.chain_id.to_string()));
     o.insert(
         "to".into(),
-        tx.to
-            .map(|a| json!(a.to_checksum()))
-            .unwrap_or(Value::Null),
+        tx.to.map(|a| json!(a.to_checksum())).unwrap_or(Value::Null),
     );
     o.insert("value".into(), dec(&tx.value));
     o.insert("max_fee".into(), dec(&tx.max_fee));

@@ -180,8 +180,16 @@ async fn evaluate(
     let spends: Vec<Spend> = spends.into_iter().filter(|s| !s.amount.is_zero()).collect();
     if !spends.is_empty() {
         let guard = crypto.store.lock(wallet).await;
-        if let Err(d) =
-            record_daily(crypto, &guard, storage, intent.chain(), &spends, now, record).await?
+        if let Err(d) = record_daily(
+            crypto,
+            &guard,
+            storage,
+            intent.chain(),
+            &spends,
+            now,
+            record,
+        )
+        .await?
         {
             return Ok(denied(d));
         }
@@ -261,7 +269,6 @@ fn unix_now() -> u64 {
         .map(|d| d.as_secs())
         .unwrap_or(0)
 }
-
 
 #[cfg(test)]
 mod rules_tests;

@@ -14,7 +14,9 @@ use wallet_core::solana::{
     associated_token_address,
 };
 
-use super::intent::{BtcInput, BtcOutput, BtcTransaction, EthTransaction, EthTypedData, SolTransaction};
+use super::intent::{
+    BtcInput, BtcOutput, BtcTransaction, EthTransaction, EthTypedData, SolTransaction,
+};
 use super::*;
 
 fn addr(b: u8) -> Address {
@@ -342,7 +344,13 @@ fn btc(outputs: &[(u64, bool)], fee: Option<u64>, proven: bool, sighash: Option<
 fn bitcoin_counts_the_fee_and_needs_proven_amounts_under_a_limit() {
     let mut p = PolicyEntry::new();
     p.max_value_per_tx = Some(U256::from(1000u64));
-    assert!(rules(&p, &btc(&[(900, false), (5000, true)], Some(100), true, None)).is_ok());
+    assert!(
+        rules(
+            &p,
+            &btc(&[(900, false), (5000, true)], Some(100), true, None)
+        )
+        .is_ok()
+    );
     assert_eq!(
         rule_of(&p, &btc(&[(900, false)], Some(101), true, None)),
         Some("max_value_per_tx")
@@ -506,7 +514,8 @@ fn solana_tokens_need_a_listed_mint_and_match_owners_through_their_ata() {
         .push(mv(pk(3), 1, TokenKind::TransferChecked, true));
     assert_eq!(rule_of(&p, &sol(d)), Some("allowed_recipients"));
     let mut d = empty_sol();
-    d.token_movements.push(mv(ata, 1, TokenKind::Transfer, false));
+    d.token_movements
+        .push(mv(ata, 1, TokenKind::Transfer, false));
     assert_eq!(rule_of(&p, &sol(d)), Some("token_limits"));
     p.token_limits.clear();
     let mut d = empty_sol();

@@ -25,6 +25,23 @@ use super::{Denial, Spend};
 
 pub const NATIVE_SCOPE: &str = "sol";
 
+/// The program id behind a known program's name in the decoder's intent.
+fn known_program_id(name: &str) -> Option<Ed25519PublicKey> {
+    use wallet_core::solana::{
+        ASSOCIATED_TOKEN_PROGRAM, COMPUTE_BUDGET_PROGRAM, MEMO_V2_PROGRAM, SYSTEM_PROGRAM,
+        TOKEN_2022_PROGRAM, TOKEN_PROGRAM,
+    };
+    Some(match name {
+        "system" => SYSTEM_PROGRAM,
+        "spl-token" => TOKEN_PROGRAM,
+        "spl-token-2022" => TOKEN_2022_PROGRAM,
+        "associated-token-account" => ASSOCIATED_TOKEN_PROGRAM,
+        "compute-budget" => COMPUTE_BUDGET_PROGRAM,
+        "memo" => MEMO_V2_PROGRAM,
+        _ => return None,
+    })
+}
+
 fn mint_scope(mint: &Ed25519PublicKey) -> String {
     format!("spl-{}", address(mint))
 }
@@ -96,11 +113,17 @@ pub fn transaction(p: &PolicyEntry, tx: &SolTransaction) -> Result<Vec<Spend>, D
             ),
         ));
     }
-    if let Some((i, program, name)) = d.undecoded_instructions.first() {
+    // An instruction of a known program that the engine does not decode
+    // (System Assign, Token SetAuthority, ...) is refused unless the operator
+    // listed that program in allowed_programs.
+    if let Some((i, program, name)) = d.undecoded_instructions.iter().find(|(_, program, _)| {
+        !known_program_id(program).is_some_and(|id| extra_programs.contains(&id))
+    }) {
         return Err(Denial::new(
             "allowed_programs",
             format!(
-                "instruction {i} ({program} {name}) has an effect this policy cannot evaluate"
+                "instruction {i} ({program} {name}) has an effect this policy cannot evaluate; \
+                 list the program in allowed_programs to allow it"
             ),
         ));
     }

@@ -25,17 +25,14 @@ async fn backend_with(chain: &str, policy: Value) -> TestBackend {
     let t = TestBackend::new();
     t.write_ok("wallets/w", json!({"deletion_allowed": true}))
         .await;
-    t.write_ok(&format!("policies/w/{chain}"), policy)
-        .await;
+    t.write_ok(&format!("policies/w/{chain}"), policy).await;
     t
 }
 
 fn eth(chain_id: u64, to: Option<&str>, value: u64) -> Intent {
     Intent::EthereumTransaction(intent::EthTransaction {
         chain_id,
-        to: to.map(|a| {
-            wallet_core::ethereum::Address::parse_field(a, "to").expect("test address")
-        }),
+        to: to.map(|a| wallet_core::ethereum::Address::parse_field(a, "to").expect("test address")),
         value: U256::from(value),
         max_fee: U256::ZERO,
         tx_type: "legacy",
@@ -123,9 +120,14 @@ async fn without_a_policy_everything_is_allowed_and_nothing_is_written() {
     allowed(&t, &typed(None), T0).await;
     assert_eq!(t.storage.keys(), before);
     // The public entry point uses the real clock.
-    enforce(t.backend.state(), t.storage.as_ref(), "w", &Intent::SolanaMessage)
-        .await
-        .expect("solana");
+    enforce(
+        t.backend.state(),
+        t.storage.as_ref(),
+        "w",
+        &Intent::SolanaMessage,
+    )
+    .await
+    .expect("solana");
 }
 
 #[tokio::test]
@@ -140,20 +142,8 @@ async fn allowed_chain_ids_refuses_other_chains_for_transactions_and_typed_data(
     let m = refused(&t, &eth(5, Some(TO), 1), T0, "allowed_chain_ids").await;
     assert!(m.contains("chain id 5"), "{m}");
     allowed(&t, &typed(Some(1)), T0).await;
-    refused(
-        &t,
-        &typed(Some(5)),
-        T0,
-        "allowed_chain_ids",
-    )
-    .await;
-    let m = refused(
-        &t,
-        &typed(None),
-        T0,
-        "allowed_chain_ids",
-    )
-    .await;
+    refused(&t, &typed(Some(5)), T0, "allowed_chain_ids").await;
+    let m = refused(&t, &typed(None), T0, "allowed_chain_ids").await;
     assert!(m.contains("chainId"), "{m}");
     // personal_sign has no chain id: allowed_chain_ids cannot apply.
     allowed(&t, &Intent::EthereumMessage, T0).await;
@@ -251,7 +241,10 @@ async fn bitcoin_recipients_compare_as_scripts_and_every_output_must_be_allowed(
     allowed(&t, &btc("bitcoin", &[(&BTC_A.to_uppercase(), 5)]), T0).await;
     allowed(
         &t,
-        &btc("testnet", &[("tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx", 5)]),
+        &btc(
+            "testnet",
+            &[("tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx", 5)],
+        ),
         T0,
     )
     .await;
@@ -417,7 +410,10 @@ async fn an_ethereum_daily_limit_without_chain_ids_is_refused_at_write_and_at_si
     )
     .await
     .expect("put");
-    t.backend.state().store.invalidate(&keys::policy("w", "ethereum"));
+    t.backend
+        .state()
+        .store
+        .invalidate(&keys::policy("w", "ethereum"));
     let m = refused(&t, &eth(1, Some(TO), 1), T0, "max_value_per_day").await;
     assert!(m.contains("allowed_chain_ids"), "{m}");
 }
@@ -552,7 +548,8 @@ async fn concurrent_spends_never_exceed_the_daily_limit() {
     let t = backend_with(
         "ethereum",
         json!({"max_value_per_day": K * AMOUNT, "allowed_chain_ids": [1]}),
-    ).await;
+    )
+    .await;
     let state = Arc::clone(t.backend.state());
     let storage: Arc<dyn Storage> = Arc::new(YieldingStorage(Arc::clone(&t.storage)));
     let start = Arc::new(tokio::sync::Barrier::new(N));

@@ -195,11 +195,8 @@ async fn fields_of_another_chain_are_400s_naming_the_field() {
         ("ethereum", "allowed_programs", json!([])),
     ] {
         let msg = bad_request(
-            t.write(
-                &format!("policies/w/{chain}"),
-                json!({ field: value }),
-            )
-            .await,
+            t.write(&format!("policies/w/{chain}"), json!({ field: value }))
+                .await,
         );
         assert!(
             msg.contains(&format!("\"{field}\"")),
@@ -231,8 +228,11 @@ async fn solana_policies_have_their_own_fields() {
     );
     assert_eq!(r.data["max_priority_fee"], json!("1000"));
     let msg = bad_request(
-        t.write("policies/w/solana", json!({"allowed_programs": ["not-base58!"]}))
-            .await,
+        t.write(
+            "policies/w/solana",
+            json!({"allowed_programs": ["not-base58!"]}),
+        )
+        .await,
     );
     assert!(msg.contains("\"allowed_programs\""), "{msg}");
     assert_eq!(
@@ -331,19 +331,14 @@ async fn an_unknown_chain_is_a_400_naming_the_chain_field() {
 async fn an_unknown_wallet_is_a_404_for_every_operation() {
     let t = TestBackend::new();
     for op in [Operation::Read, Operation::Delete] {
-        let r = t
-            .call(op, "policies/nope/ethereum", Value::Null)
-            .await;
+        let r = t.call(op, "policies/nope/ethereum", Value::Null).await;
         assert!(
             matches!(&r, Err(LogicalError::NotFound(m)) if m.contains("nope")),
             "{r:?}"
         );
     }
     let r = t
-        .write(
-            "policies/nope/ethereum",
-            json!({"max_value_per_tx": "1"}),
-        )
+        .write("policies/nope/ethereum", json!({"max_value_per_tx": "1"}))
         .await;
     assert!(
         matches!(&r, Err(LogicalError::NotFound(m)) if m.contains("nope")),
@@ -417,9 +412,7 @@ async fn deleting_the_wallet_removes_its_policies_and_counters() {
         "w",
         &crate::policy::Intent::EthereumTransaction(crate::policy::intent::EthTransaction {
             chain_id: 1,
-            to: Some(
-                wallet_core::ethereum::Address::parse_field(ETH_A, "to").expect("address"),
-            ),
+            to: Some(wallet_core::ethereum::Address::parse_field(ETH_A, "to").expect("address")),
             value: ruint::aliases::U256::from(3u8),
             max_fee: ruint::aliases::U256::ZERO,
             tx_type: "legacy",
@@ -517,11 +510,8 @@ async fn a_hot_wallet_signs_without_storage_reads_and_policy_changes_apply_at_on
         .await;
     assert_eq!(t.storage.take_reads(), Vec::<String>::new());
     // Our own policy write is enforced on the next signature...
-    t.write_ok(
-        "policies/w/ethereum",
-        json!({"allowed_chain_ids": [5]}),
-    )
-    .await;
+    t.write_ok("policies/w/ethereum", json!({"allowed_chain_ids": [5]}))
+        .await;
     let err = t.write(sign, legacy_tx(1)).await.expect_err("refused");
     assert!(
         matches!(&err, LogicalError::PermissionDenied(m) if m.contains("allowed_chain_ids")),
@@ -542,10 +532,7 @@ async fn a_policy_written_on_another_node_applies_after_the_hosts_invalidation()
     let sign = "wallets/w/ethereum/sign-transaction";
     standby.write_ok(sign, legacy_tx(1)).await;
     active
-        .write_ok(
-            "policies/w/ethereum",
-            json!({"allowed_chain_ids": [5]}),
-        )
+        .write_ok("policies/w/ethereum", json!({"allowed_chain_ids": [5]}))
         .await;
     // The standby cached "no policy" and keeps signing from that cache
     // (the storage is shared: forget what the active node's write read)...

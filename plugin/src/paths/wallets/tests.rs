@@ -260,7 +260,11 @@ async fn create_means_create_and_update_means_update() {
     let t = TestBackend::new();
     // An update of a missing wallet is a 404 and generates nothing.
     let e = t
-        .call(Operation::Update, "wallets/u", json!({"deletion_allowed": true}))
+        .call(
+            Operation::Update,
+            "wallets/u",
+            json!({"deletion_allowed": true}),
+        )
         .await
         .expect_err("404");
     assert!(matches!(e, LogicalError::NotFound(_)), "{e:?}");
