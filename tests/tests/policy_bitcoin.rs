@@ -271,7 +271,11 @@ fn the_fee_is_spent_value_and_has_its_own_limits() {
 
     // 49 000 paid + 1 000 fee = 50 000: at the limit.
     let (p, prevouts) = spend(&[(payee.as_str(), 49_000)], 200_000, 150_000, true);
-    signed_all(&sign(&e, "tx", fin(&p)), &prevouts);
+    let r = sign(&e, "tx", fin(&p));
+    signed_all(&r, &prevouts);
+    let intent = &r.data()["intent"];
+    assert_eq!(intent["fee"], "1000", "{intent}");
+    assert_eq!(intent["spent"], "50000", "{intent}");
     // One sat more of fee (change one sat smaller): 50 001.
     let (p, _) = spend(&[(payee.as_str(), 49_000)], 200_000, 149_999, true);
     expect_403_naming(&sign(&e, "tx", fin(&p)), "max_value_per_tx");

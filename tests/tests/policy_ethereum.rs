@@ -15,7 +15,7 @@ use alloy_consensus::{Transaction, TxEnvelope};
 use alloy_dyn_abi::TypedData;
 use alloy_eips::eip2718::Decodable2718;
 use alloy_primitives::aliases::{U48, U160};
-use alloy_primitives::{Address, B256, Signature, U256, eip191_hash_message};
+use alloy_primitives::{Address, B256, Signature, U256, eip191_hash_message, keccak256};
 use alloy_sol_types::{SolCall, sol};
 use engine_common::{Engine, expect_400_naming, expect_403_naming, st, unhex};
 use integration_tests::Reply;
@@ -163,12 +163,16 @@ fn erc20_transfers_are_judged_by_the_token_recipient_and_the_tokens_limits() {
     let ok = transfer(good(), 10);
     let r = sign_tx(&e, "t", call(token(), &ok));
     signed_call(&r, token(), &ok);
-    let mv = &r.data()["intent"]["movements"];
-    assert!(
-        mv.to_string().to_lowercase().contains(&low(good())),
-        "the intent does not show the token recipient: {}",
-        r.data()["intent"]
+    // The intent shows the decoded movement, not just the contract.
+    let decoded = &r.data()["intent"]["call"];
+    assert_eq!(decoded["method"], "transfer", "{decoded}");
+    let mv = &decoded["movements"][0];
+    assert_eq!(
+        mv["to"].as_str().map(str::to_lowercase),
+        Some(low(good())),
+        "{decoded}"
     );
+    assert_eq!(mv["amount"], "10", "{decoded}");
     // Per transaction.
     expect_403_naming(
         &sign_tx(&e, "t", call(token(), &transfer(good(), 1001))),
@@ -725,6 +729,26 @@ fn note(verifying: Address, chain_id_type: &str, chain_id: Value) -> Value {
     })
 }
 
+/// The EIP-712 signing hash of a `note` whose domain declares
+/// `string chainId`, encoded by hand from the EIP-712 rules (alloy's
+/// `Eip712Domain` always encodes chainId as uint256); the message's struct
+/// hash is alloy's.
+fn string_chain_id_hash(td: &Value, verifying: Address) -> B256 {
+    let parsed: TypedData = serde_json::from_value(td.clone()).expect("alloy parses it");
+    let struct_hash = parsed.hash_struct().expect("struct hash");
+    let mut enc =
+        keccak256("EIP712Domain(string name,string chainId,address verifyingContract)").to_vec();
+    enc.extend_from_slice(keccak256(st(&td["domain"], "name")).as_slice());
+    enc.extend_from_slice(keccak256(st(&td["domain"], "chainId")).as_slice());
+    enc.extend_from_slice(&[0u8; 12]);
+    enc.extend_from_slice(verifying.as_slice());
+    let separator = keccak256(&enc);
+    let mut all = vec![0x19, 0x01];
+    all.extend_from_slice(separator.as_slice());
+    all.extend_from_slice(struct_hash.as_slice());
+    keccak256(&all)
+}
+
 fn sign_td(e: &Engine, w: &str, td: &Value) -> Reply {
     e.write(
         &format!("crypto/wallets/{w}/ethereum/sign-typed-data"),
@@ -880,5 +904,13 @@ fn other_typed_data_needs_a_listed_verifying_contract_or_the_flag() {
         "allowed_chain_ids",
     );
     // Without a chain-id rule the same string-typed domain signs.
-    signed_typed(&sign_td(&e, "listed", &stringly), &stringly);
+    let r = sign_td(&e, "listed", &stringly);
+    r.expect_status(200);
+    let hash = string_chain_id_hash(&stringly, venue);
+    assert_eq!(unhex(st(r.data(), "hash")), hash.to_vec());
+    let sig = Signature::from_raw(&unhex(st(r.data(), "signature"))).expect("signature");
+    assert_eq!(
+        sig.recover_address_from_prehash(&hash).expect("recover"),
+        me()
+    );
 }
