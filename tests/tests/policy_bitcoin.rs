@@ -359,6 +359,33 @@ fn a_witness_utxo_alone_does_not_prove_an_amount_under_a_limit() {
         "a previous transaction with another txid was accepted: {}",
         r.body
     );
+    // Another party's input with only a witness UTXO: its amount, hence
+    // the fee, is unproven even though ours is proven.
+    let other = seed(
+        "legal winner thank year wave sausage worth useful legal winner thank yellow",
+        "",
+    );
+    let other_fp = bitcoin::bip32::Fingerprint::from([1, 2, 3, 4]);
+    let b = PsbtBuilder::new()
+        .input("p2wpkh", &s(), abandon_fp(), IN0, 100_000)
+        .input("p2wpkh", &other, other_fp, "m/84'/0'/0'/0/0", 100_000)
+        .pay(&payee, 150_000)
+        .change("p2wpkh", &s(), abandon_fp(), "m/84'/0'/0'/1/0", 49_000);
+    let prevouts = b.prevouts.clone();
+    let mut p = b.build();
+    prove(&mut p, &prevouts);
+    let ours_only = {
+        let mut q = p.clone();
+        q.inputs[1].non_witness_utxo = None;
+        q
+    };
+    expect_403_naming(
+        &sign(&e, "lim", json!({"psbt": b64(&ours_only)})),
+        "proven_amounts",
+    );
+    let r = sign(&e, "lim", json!({"psbt": b64(&p)}));
+    r.expect_status(200);
+    assert_eq!(r.data()["intent"]["fee"], "1000", "{}", r.body);
     // Taproot key-path signatures commit to every amount.
     let seed = s();
     let tr = "m/86'/0'/0'/0/0";

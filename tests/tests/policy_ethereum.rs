@@ -828,6 +828,36 @@ fn permits_and_authorizations_are_judged_like_the_token_calls_they_allow() {
     odd["message"]["extra"] = json!(1);
     expect_403_naming(&sign_td(&e, "td", &odd), "allowed_typed_data");
 
+    // A DAI-style permit with allowed=true is unlimited.
+    let dai = |spender: Address, allowed: bool| {
+        json!({
+            "types": {
+                "EIP712Domain": domain_type(),
+                "Permit": [
+                    {"name": "holder", "type": "address"},
+                    {"name": "spender", "type": "address"},
+                    {"name": "nonce", "type": "uint256"},
+                    {"name": "expiry", "type": "uint256"},
+                    {"name": "allowed", "type": "bool"}
+                ]
+            },
+            "primaryType": "Permit",
+            "domain": domain_2612(1, token()),
+            "message": {"holder": ETH0, "spender": spender.to_string(), "nonce": 0,
+                        "expiry": 1_900_000_000u64, "allowed": allowed}
+        })
+    };
+    expect_403_naming(
+        &sign_td(&e, "td", &dai(good(), true)),
+        "allow_unlimited_approvals",
+    );
+    expect_403_naming(
+        &sign_td(&e, "td", &dai(evil(), false)),
+        "allowed_recipients",
+    );
+    let revoke = dai(good(), false);
+    signed_typed(&sign_td(&e, "td", &revoke), &revoke);
+
     // EIP-3009.
     expect_403_naming(
         &sign_td(&e, "td", &transfer_with_authorization(evil(), 1)),

@@ -618,6 +618,37 @@ fn spl_transfers_match_a_listed_owner_through_its_associated_token_account() {
     );
     let m = one(transfer_checked(TOKEN, mint, STRANGER, 5));
     signed(&sign(&e, "plain", &m), &m);
+    // Approvals: the plain form names no mint; the checked form names a
+    // delegate, judged like a destination.
+    let mut data = vec![4];
+    data.extend_from_slice(&1u64.to_le_bytes());
+    let approve = Ix {
+        program: key(TOKEN),
+        accounts: vec![Acc::Key([0x55; 32]), Acc::Key(STRANGER), Acc::Key(me())],
+        data,
+    };
+    expect_403_naming(&sign(&e, "plain", &one(approve)), "token_limits");
+    let approve_checked = |delegate: [u8; 32]| {
+        let mut data = vec![13];
+        data.extend_from_slice(&1u64.to_le_bytes());
+        data.push(6);
+        Ix {
+            program: key(TOKEN),
+            accounts: vec![
+                Acc::Key(ata(&me(), &mint, TOKEN)),
+                Acc::Key(mint),
+                Acc::Key(delegate),
+                Acc::Key(me()),
+            ],
+            data,
+        }
+    };
+    expect_403_naming(
+        &sign(&e, "spl", &one(approve_checked(STRANGER))),
+        "allowed_recipients",
+    );
+    let m = one(approve_checked(STRANGER));
+    signed(&sign(&e, "plain", &m), &m);
 }
 
 #[test]
