@@ -9,6 +9,7 @@
 mod engine_common;
 
 use base64::Engine as _;
+use bitcoin::hashes::Hash;
 use bitcoin::psbt::{Psbt, PsbtSighashType};
 use bitcoin::secp256k1::{Message, Secp256k1};
 use bitcoin::sighash::{EcdsaSighashType, SighashCache};
@@ -359,6 +360,17 @@ fn a_witness_utxo_alone_does_not_prove_an_amount_under_a_limit() {
         "a previous transaction with another txid was accepted: {}",
         r.body
     );
+    // A witness UTXO that contradicts the proven previous transaction.
+    let (mut p, _) = spend(&[(payee.as_str(), 10_000)], 100_000, 89_000, true);
+    if let Some(w) = p.inputs[0].witness_utxo.as_mut() {
+        w.value = Amount::from_sat(50_000);
+    }
+    let r = sign(&e, "lim", json!({"psbt": b64(&p)}));
+    assert!(
+        matches!(r.status, 400 | 403),
+        "a witness UTXO of 50 000 against a previous transaction of 100 000 was signed: {}",
+        r.body
+    );
     // Another party's input with only a witness UTXO: its amount, hence
     // the fee, is unproven even though ours is proven.
     let other = seed(
@@ -504,6 +516,55 @@ fn change_is_only_the_wallets_internal_chain_below_the_bound() {
             "max_value_per_tx",
         );
     }
+    // A key origin on the internal chain whose key is ours, but the output
+    // pays someone else's script.
+    let (mut p, _) = with_change("p2wpkh", "m/84'/0'/0'/1/0");
+    let foreign = foreign_address(2)
+        .parse::<bitcoin::Address<bitcoin::address::NetworkUnchecked>>()
+        .expect("address")
+        .assume_checked()
+        .script_pubkey();
+    p.unsigned_tx.output[1].script_pubkey = foreign;
+    expect_403_naming(
+        &sign(&e, "ch", json!({"psbt": b64(&p)})),
+        "allowed_recipients",
+    );
+    // A taproot output whose internal key and origin are ours on the
+    // internal chain, but whose output key commits to a script tree the
+    // wallet does not know (someone else can spend it by script path).
+    let tr_path = "m/86'/0'/0'/1/0";
+    let b = PsbtBuilder::new()
+        .input("p2wpkh", &seed, abandon_fp(), IN0, 100_000)
+        .pay(&payee, 1_000)
+        .change("p2tr", &seed, abandon_fp(), tr_path, 98_000);
+    let prevouts = b.prevouts.clone();
+    let mut p = b.build();
+    prove(&mut p, &prevouts);
+    let internal = bitcoin::XOnlyPublicKey::from(secp_key(&seed, tr_path).1);
+    p.unsigned_tx.output[1].script_pubkey = ScriptBuf::new_p2tr(
+        &Secp256k1::verification_only(),
+        internal,
+        Some(bitcoin::TapNodeHash::from_byte_array([7; 32])),
+    );
+    let r = sign(&e, "ch", json!({"psbt": b64(&p)}));
+    assert_eq!(
+        r.status, 403,
+        "a taproot output with a hidden script tree passed as change: {}",
+        r.body
+    );
+    expect_403_naming(&r, "allowed_recipients");
+    // The same taproot change without a script tree is change.
+    let b = PsbtBuilder::new()
+        .input("p2wpkh", &seed, abandon_fp(), IN0, 100_000)
+        .pay(&payee, 1_000)
+        .change("p2tr", &seed, abandon_fp(), tr_path, 98_000);
+    let prevouts = b.prevouts.clone();
+    let mut p = b.build();
+    prove(&mut p, &prevouts);
+    signed_all(
+        &sign(&e, "ch", json!({"psbt": b64(&p), "finalize": true})),
+        &prevouts,
+    );
     for path in ["m/84'/0'/0'/1/0", "m/84'/0'/5'/1/999999"] {
         let (p, prevouts) = with_change("p2wpkh", path);
         signed_all(
