@@ -191,7 +191,10 @@ fn each_ethereum_rule_refuses_with_a_403_naming_it_and_allows_what_is_within_it(
         let r = e.write(&format!("crypto/policies/{w}/ethereum"), p);
         assert!(matches!(r.status, 200 | 204), "{}", r.body);
     };
-    set("ids", json!({"allowed_chain_ids": [1]}));
+    set(
+        "ids",
+        json!({"allowed_chain_ids": [1], "allow_arbitrary_typed_data": true}),
+    );
     set("allow", json!({"allowed_recipients": [A]}));
     set("deny", json!({"denied_recipients": [B]}));
     set("pertx", json!({"max_value_per_tx": "1000"}));
@@ -274,7 +277,7 @@ fn max_value_per_day_adds_up_per_chain_id_and_survives_a_plugin_reload() {
     e.abandon("a", json!({}));
     e.write(
         "crypto/policies/a/ethereum",
-        json!({"max_value_per_day": "1000"}),
+        json!({"max_value_per_day": "1000", "allowed_chain_ids": [1, 5]}),
     );
     sign_tx(&e, "a", tx(1, Some(A), 400)).expect_status(200);
     sign_tx(&e, "a", tx(1, Some(A), 400)).expect_status(200);
@@ -299,7 +302,7 @@ fn concurrent_requests_never_sign_more_than_the_daily_limit() {
     e.abandon("a", json!({}));
     e.write(
         "crypto/policies/a/ethereum",
-        json!({"max_value_per_day": "1000"}),
+        json!({"max_value_per_day": "1000", "allowed_chain_ids": [1, 5]}),
     );
     let statuses: Vec<u16> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..8)
@@ -327,20 +330,22 @@ fn each_bitcoin_rule_refuses_with_a_403_naming_it_and_change_is_not_counted() {
         let r = e.write(&format!("crypto/policies/{w}/bitcoin"), p);
         assert!(matches!(r.status, 200 | 204), "{}", r.body);
     };
-    set("pertx", json!({"max_value_per_tx": "50000"}));
+    // Every PSBT below pays a fee of 1000 sats, which counts as spent value.
+    const FEE: u64 = 1000;
+    set("pertx", json!({"max_value_per_tx": "51000"}));
     set("allow", json!({"allowed_recipients": [payee.as_str()]}));
     set("deny", json!({"denied_recipients": [other.as_str()]}));
     set("day", json!({"max_value_per_day": 100000}));
     let s = seed(ABANDON, "");
-    let psbt = |pays: &[(&str, u64)], change: u64| {
+    let psbt = |pays: &[(&str, u64)]| {
         let mut b =
             PsbtBuilder::new().input("p2wpkh", &s, abandon_fp(), "m/84'/0'/0'/0/0", 200_000);
+        let mut spent = FEE;
         for (a, v) in pays {
             b = b.pay(a, *v);
+            spent += v;
         }
-        if change > 0 {
-            b = b.change("p2wpkh", &s, abandon_fp(), "m/84'/0'/0'/1/0", change);
-        }
+        b = b.change("p2wpkh", &s, abandon_fp(), "m/84'/0'/0'/1/0", 200_000 - spent);
         b.base64()
     };
     let sign = |w: &str, p: String| {
@@ -350,50 +355,53 @@ fn each_bitcoin_rule_refuses_with_a_403_naming_it_and_change_is_not_counted() {
         )
     };
     expect_403_naming(
-        &sign("pertx", psbt(&[(payee.as_str(), 50_001)], 140_000)),
+        &sign("pertx", psbt(&[(payee.as_str(), 50_001)])),
         "max_value_per_tx",
     );
     expect_403_naming(
         &sign(
             "pertx",
-            psbt(
-                &[(payee.as_str(), 30_000), (other.as_str(), 30_000)],
-                130_000,
-            ),
+            psbt(&[(payee.as_str(), 30_000), (other.as_str(), 30_000)]),
         ),
         "max_value_per_tx",
     );
-    // 149 000 sats of change to the wallet itself do not count.
-    sign("pertx", psbt(&[(payee.as_str(), 50_000)], 149_000)).expect_status(200);
+    // 50 000 sats plus the fee is the limit; the change to the wallet itself
+    // does not count.
+    let ok = sign("pertx", psbt(&[(payee.as_str(), 50_000)]));
+    ok.expect_status(200);
+    assert_eq!(ok.data()["intent"]["fee"], json!("1000"), "{}", ok.body);
+    assert_eq!(ok.data()["intent"]["spent"], json!("51000"), "{}", ok.body);
 
     expect_403_naming(
         &sign(
             "allow",
-            psbt(&[(payee.as_str(), 1000), (other.as_str(), 1000)], 190_000),
+            psbt(&[(payee.as_str(), 1000), (other.as_str(), 1000)]),
         ),
         "allowed_recipients",
     );
-    sign("allow", psbt(&[(payee.as_str(), 1000)], 190_000)).expect_status(200);
+    sign("allow", psbt(&[(payee.as_str(), 1000)])).expect_status(200);
 
     expect_403_naming(
-        &sign("deny", psbt(&[(other.as_str(), 1000)], 0)),
+        &sign("deny", psbt(&[(other.as_str(), 1000)])),
         "denied_recipients",
     );
-    sign("deny", psbt(&[(payee.as_str(), 1000)], 0)).expect_status(200);
+    sign("deny", psbt(&[(payee.as_str(), 1000)])).expect_status(200);
 
-    sign("day", psbt(&[(payee.as_str(), 60_000)], 100_000)).expect_status(200);
+    // 61 000, then 61 000 more would be 122 000 > 100 000; 39 000 brings the
+    // day to exactly 100 000.
+    sign("day", psbt(&[(payee.as_str(), 60_000)])).expect_status(200);
     expect_403_naming(
-        &sign("day", psbt(&[(payee.as_str(), 60_000)], 100_000)),
+        &sign("day", psbt(&[(payee.as_str(), 60_000)])),
         "max_value_per_day",
     );
-    sign("day", psbt(&[(payee.as_str(), 40_000)], 100_000)).expect_status(200);
+    sign("day", psbt(&[(payee.as_str(), 38_000)])).expect_status(200);
     expect_403_naming(
-        &sign("day", psbt(&[(other.as_str(), 1)], 100_000)),
+        &sign("day", psbt(&[(other.as_str(), 1)])),
         "max_value_per_day",
     );
     reload_plugin(&e);
     expect_403_naming(
-        &sign("day", psbt(&[(other.as_str(), 1)], 100_000)),
+        &sign("day", psbt(&[(other.as_str(), 1)])),
         "max_value_per_day",
     );
 }
@@ -404,7 +412,7 @@ fn deleting_a_wallet_removes_its_policies_and_counters() {
     e.abandon("a", json!({"deletion_allowed": true}));
     e.write(
         "crypto/policies/a/ethereum",
-        json!({"max_value_per_day": "100"}),
+        json!({"max_value_per_day": "100", "allowed_chain_ids": [1]}),
     );
     sign_tx(&e, "a", tx(1, Some(A), 100)).expect_status(200);
     expect_403_naming(&sign_tx(&e, "a", tx(1, Some(A), 1)), "max_value_per_day");
@@ -415,7 +423,7 @@ fn deleting_a_wallet_removes_its_policies_and_counters() {
     // A fresh policy starts from a zero counter.
     e.write(
         "crypto/policies/a/ethereum",
-        json!({"max_value_per_day": "100"}),
+        json!({"max_value_per_day": "100", "allowed_chain_ids": [1]}),
     );
     sign_tx(&e, "a", tx(1, Some(A), 100)).expect_status(200);
 }

@@ -407,27 +407,38 @@ fn operations_a_path_does_not_support_are_405() {
     let e = Engine::start();
     e.abandon("w", json!({}));
     for path in [
-        "ethereum/sign-transaction",
-        "ethereum/sign-message",
-        "ethereum/sign-typed-data",
-        "bitcoin/sign-psbt",
-        "solana/sign-message",
-        "solana/sign-transaction",
-        "sign-hash",
-        "export",
-        "xpub",
-        "addresses/ethereum",
+        "wallets/w/ethereum/sign-transaction",
+        "wallets/w/ethereum/sign-message",
+        "wallets/w/ethereum/sign-typed-data",
+        "wallets/w/bitcoin/sign-psbt",
+        "wallets/w/solana/sign-message",
+        "wallets/w/solana/sign-transaction",
+        "sign-hash/w",
+        "export/w",
+        "wallets/w/xpub",
+        "wallets/w/addresses/ethereum",
+        "policies/w/ethereum/check",
     ] {
-        let r = e.delete(&format!("crypto/wallets/w/{path}"));
+        let r = e.delete(&format!("crypto/{path}"));
         assert_eq!(r.status, 405, "DELETE {path}: {}", r.body);
     }
-    for path in ["export", "xpub", "addresses/bitcoin"] {
-        let r = e.write(&format!("crypto/wallets/w/{path}"), json!({}));
+    for path in ["export/w", "wallets/w/xpub", "wallets/w/addresses/bitcoin"] {
+        let r = e.write(&format!("crypto/{path}"), json!({}));
         assert_eq!(r.status, 405, "POST {path}: {}", r.body);
     }
-    for path in ["ethereum/sign-message", "sign-hash", "bitcoin/sign-psbt"] {
-        let r = e.get(&format!("crypto/wallets/w/{path}"));
+    for path in [
+        "wallets/w/ethereum/sign-message",
+        "sign-hash/w",
+        "wallets/w/bitcoin/sign-psbt",
+        "policies/w/ethereum/check",
+    ] {
+        let r = e.get(&format!("crypto/{path}"));
         assert_eq!(r.status, 405, "GET {path}: {}", r.body);
+    }
+    // The old locations of administration are gone.
+    for path in ["wallets/w/export", "wallets/w/policy/ethereum", "wallets/w/sign-hash"] {
+        let r = e.get(&format!("crypto/{path}"));
+        assert!(r.status == 404 || r.status == 405, "GET {path}: {} {}", r.status, r.body);
     }
     // The wallet is untouched.
     e.get("crypto/wallets/w").expect_status(200);

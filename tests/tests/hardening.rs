@@ -634,7 +634,8 @@ fn no_secret_reaches_the_logs_the_audit_log_or_a_response_even_at_trace_level() 
     // Policies.
     r.write(
         "crypto/policies/hd/ethereum",
-        json!({"allowed_chain_ids": [1], "max_value_per_tx": "1000000", "max_value_per_day": "5000000"}),
+        json!({"allowed_chain_ids": [1], "max_value_per_tx": "1000000", "max_value_per_day": "5000000",
+               "allow_arbitrary_typed_data": true}),
     )
     .expect_status(200);
     r.write(
@@ -1614,8 +1615,18 @@ fn corrupt_old_and_newer_entries_fail_alone_with_a_clear_500_and_current_ones_ar
         listed.body
     );
 
-    // A corrupt policy fails the signatures it governs, and only those.
+    // A corrupt policy fails the signatures it governs, and only those. The
+    // plugin caches policies (a sys/raw write sends no InvalidateKey), so a
+    // reload makes it read storage again.
     raw_put(&s, &uuid, "policy/ext-hd/ethereum", b"{\"version\":1,");
+    let before = s.plugin_pid();
+    s.write("sys/plugins/reload/backend", json!({"plugin": PLUGIN_NAME}))
+        .expect_status(200);
+    let reloaded = wait_until(Duration::from_secs(20), || {
+        let p = s.plugin_pids();
+        (p.len() == 1 && p[0] != before).then(|| p[0])
+    });
+    assert!(reloaded.is_some(), "the plugin was not reloaded");
     expect_500(
         &s.write(
             "crypto/wallets/ext-hd/ethereum/sign-transaction",
@@ -1630,8 +1641,16 @@ fn corrupt_old_and_newer_entries_fail_alone_with_a_clear_500_and_current_ones_ar
         "stored policy entry is corrupt",
         &sec,
     );
-    // personal_sign is governed by no policy rule, so it never reads one.
-    eth_signs(&s, "ext-hd", abandon_eth);
+    // personal_sign is governed by the ethereum policy too
+    // (allow_message_signing); another chain's signatures are not.
+    expect_500(
+        &s.write(
+            "crypto/wallets/ext-hd/ethereum/sign-message",
+            json!({"message": "hi"}),
+        ),
+        "stored policy entry is corrupt",
+        &sec,
+    );
     s.write(
         "crypto/wallets/ext-hd/solana/sign-message",
         json!({"message": "aGk="}),

@@ -69,10 +69,15 @@ fn main() {
         .to_bytes();
     for (name, bytes) in solana_seeds(sol_key) {
         write("solana_transaction", name, &bytes);
+        write("solana_intent", name, &bytes);
+    }
+    for (name, bytes) in solana_intent_seeds(sol_key) {
+        write("solana_intent", name, &bytes);
     }
 
     write_derivation_seeds(&write);
     write_ethereum_seeds(&write);
+    write_intent_seeds(&write);
     write_env_seeds(&write);
     write_backend_seeds(&write);
 }
@@ -282,6 +287,87 @@ fn solana_seeds(signer: [u8; 32]) -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
+/// One instruction of every program the intent decoder knows (so the fuzzer
+/// starts from their program ids): ComputeBudget limit and price, a System
+/// transfer, Token `TransferChecked`, Token-2022 `Approve`, ATA
+/// `CreateIdempotent`, a Memo and a Token `CloseAccount` (undecoded).
+fn solana_intent_message(signer: [u8; 32], v0: bool) -> Vec<u8> {
+    use wallet_core::solana::{
+        ASSOCIATED_TOKEN_PROGRAM, COMPUTE_BUDGET_PROGRAM, MEMO_V2_PROGRAM, SYSTEM_PROGRAM,
+        TOKEN_2022_PROGRAM, TOKEN_PROGRAM,
+    };
+    let mut m = Vec::new();
+    if v0 {
+        m.push(0x80);
+    }
+    // Keys: 0 signer, 1 destination, 2 source, 3 mint, 4..=9 the programs
+    // (read-only unsigned: the mint and the six programs).
+    m.extend_from_slice(&[1, 0, 7]);
+    compact_u16(&mut m, 10);
+    m.extend_from_slice(&signer);
+    m.extend_from_slice(&[2; 32]);
+    m.extend_from_slice(&[3; 32]);
+    m.extend_from_slice(&[4; 32]);
+    for p in [
+        SYSTEM_PROGRAM,
+        TOKEN_PROGRAM,
+        TOKEN_2022_PROGRAM,
+        ASSOCIATED_TOKEN_PROGRAM,
+        COMPUTE_BUDGET_PROGRAM,
+        MEMO_V2_PROGRAM,
+    ] {
+        m.extend_from_slice(&p.to_bytes());
+    }
+    m.extend_from_slice(&[5; 32]); // recent blockhash
+    let le = |tag: u8, bytes: &[u8]| {
+        let mut d = vec![tag];
+        d.extend_from_slice(bytes);
+        d
+    };
+    let mut system_transfer = 2u32.to_le_bytes().to_vec();
+    system_transfer.extend_from_slice(&1_000_000u64.to_le_bytes());
+    let mut checked = le(12, &500u64.to_le_bytes());
+    checked.push(6);
+    // The v0 form sends the Token-2022 approval to the first lookup account (10).
+    let delegate = if v0 { 10 } else { 1 };
+    let instructions: Vec<(u8, Vec<u8>, Vec<u8>)> = vec![
+        (8, vec![], le(2, &200_000u32.to_le_bytes())),
+        (8, vec![], le(3, &5_000u64.to_le_bytes())),
+        (4, vec![0, 1], system_transfer),
+        (5, vec![2, 3, 1, 0], checked),
+        (6, vec![2, delegate, 0], le(4, &7u64.to_le_bytes())),
+        (7, vec![0, 1, 0, 3, 4, 5], vec![1]),
+        (9, vec![], b"memo".to_vec()),
+        (5, vec![2, 0, 0], vec![9]),
+    ];
+    compact_u16(&mut m, instructions.len() as u16);
+    for (program, accounts, data) in instructions {
+        m.push(program);
+        compact_u16(&mut m, accounts.len() as u16);
+        m.extend_from_slice(&accounts);
+        compact_u16(&mut m, data.len() as u16);
+        m.extend_from_slice(&data);
+    }
+    if v0 {
+        compact_u16(&mut m, 1);
+        m.extend_from_slice(&[6; 32]);
+        compact_u16(&mut m, 1);
+        m.push(0);
+        compact_u16(&mut m, 0);
+    }
+    m
+}
+
+fn solana_intent_seeds(signer: [u8; 32]) -> Vec<(&'static str, Vec<u8>)> {
+    let legacy = solana_intent_message(signer, false);
+    let v0 = solana_intent_message(signer, true);
+    vec![
+        ("known-programs-transaction", solana_transaction(&legacy)),
+        ("known-programs-legacy", legacy),
+        ("known-programs-v0", v0),
+    ]
+}
+
 // ---- strings and JSON -------------------------------------------------------------
 
 fn write_derivation_seeds(write: &impl Fn(&str, &str, &[u8])) {
@@ -386,6 +472,237 @@ fn write_ethereum_seeds(write: &impl Fn(&str, &str, &[u8])) {
         "domain-only",
         domain_only.to_string().as_bytes(),
     );
+}
+
+/// `ethereum_intent`: mode byte 0, the transaction's `to` (20 bytes) and one
+/// canonical call of each recognised method; mode byte 1 and one typed-data
+/// document of each recognised standard.
+fn write_intent_seeds(write: &impl Fn(&str, &str, &[u8])) {
+    let word = |v: u64| {
+        let mut w = [0u8; 32];
+        w[24..].copy_from_slice(&v.to_be_bytes());
+        w
+    };
+    let addr = |b: u8| {
+        let mut w = [0u8; 32];
+        w[12..].fill(b);
+        w
+    };
+    let permit2: [u8; 20] = [
+        0, 0, 0, 0, 0, 0x22, 0xd4, 0x73, 0x03, 0x0f, 0x11, 0x6d, 0xde, 0xe9, 0xf6, 0xb4, 0x3a,
+        0xc7, 0x8b, 0xa3,
+    ];
+    let calls: [(&str, [u8; 4], Vec<[u8; 32]>); 10] = [
+        (
+            "transfer",
+            [0xa9, 0x05, 0x9c, 0xbb],
+            vec![addr(2), word(1000)],
+        ),
+        (
+            "transfer-from",
+            [0x23, 0xb8, 0x72, 0xdd],
+            vec![addr(1), addr(2), word(5)],
+        ),
+        (
+            "approve",
+            [0x09, 0x5e, 0xa7, 0xb3],
+            vec![addr(3), [0xff; 32]],
+        ),
+        (
+            "increase-allowance",
+            [0x39, 0x50, 0x93, 0x51],
+            vec![addr(3), word(7)],
+        ),
+        (
+            "erc721-safe",
+            [0x42, 0x84, 0x2e, 0x0e],
+            vec![addr(1), addr(2), word(9)],
+        ),
+        (
+            "erc721-safe-data",
+            [0xb8, 0x8d, 0x4f, 0xde],
+            vec![addr(1), addr(2), word(9), word(0x80), word(3), {
+                let mut w = [0u8; 32];
+                w[..3].copy_from_slice(b"abc");
+                w
+            }],
+        ),
+        (
+            "erc1155-safe",
+            [0xf2, 0x42, 0x43, 0x2a],
+            vec![addr(1), addr(2), word(4), word(50), word(0xa0), word(0)],
+        ),
+        (
+            "erc1155-batch",
+            [0x2e, 0xb2, 0xc2, 0xd6],
+            vec![
+                addr(1),
+                addr(2),
+                word(0xa0),
+                word(0x100),
+                word(0x160),
+                word(2),
+                word(4),
+                word(5),
+                word(2),
+                word(60),
+                word(70),
+                word(0),
+            ],
+        ),
+        (
+            "set-approval-for-all",
+            [0xa2, 0x2c, 0xb4, 0x65],
+            vec![addr(4), word(1)],
+        ),
+        (
+            "permit2-approve",
+            [0x87, 0x51, 0x7c, 0x45],
+            vec![addr(5), addr(6), word(1_000_000), word(1_700_000_000)],
+        ),
+    ];
+    for (name, selector, words) in calls {
+        let mut input = vec![0u8];
+        if name == "permit2-approve" {
+            input.extend_from_slice(&permit2);
+        } else {
+            input.extend_from_slice(&[0x70; 20]);
+        }
+        input.extend_from_slice(&selector);
+        for w in &words {
+            input.extend_from_slice(w);
+        }
+        write("ethereum_intent", &format!("call-{name}"), &input);
+    }
+
+    let member = |n: &str, t: &str| json!({"name": n, "type": t});
+    let token_domain = json!({"name": "Token", "version": "1", "chainId": 1,
+                              "verifyingContract": "0x7070707070707070707070707070707070707070"});
+    let token_domain_type = json!([
+        member("name", "string"),
+        member("version", "string"),
+        member("chainId", "uint256"),
+        member("verifyingContract", "address")
+    ]);
+    let permit2_domain = json!({"name": "Permit2", "chainId": 1,
+                                "verifyingContract": "0x000000000022D473030F116dDEE9F6B43aC78BA3"});
+    let permit2_domain_type = json!([
+        member("name", "string"),
+        member("chainId", "uint256"),
+        member("verifyingContract", "address")
+    ]);
+    let a1 = "0x0101010101010101010101010101010101010101";
+    let a2 = "0x0202020202020202020202020202020202020202";
+    let a5 = "0x0505050505050505050505050505050505050505";
+    let details = json!([
+        member("token", "address"),
+        member("amount", "uint160"),
+        member("expiration", "uint48"),
+        member("nonce", "uint48")
+    ]);
+    let permissions = json!([member("token", "address"), member("amount", "uint256")]);
+    let auth = json!([
+        member("from", "address"),
+        member("to", "address"),
+        member("value", "uint256"),
+        member("validAfter", "uint256"),
+        member("validBefore", "uint256"),
+        member("nonce", "bytes32")
+    ]);
+    let detail = json!({"token": a5, "amount": "1000", "expiration": 1, "nonce": 0});
+    let permitted = json!({"token": a5, "amount": "1000"});
+    let nonce32 = format!("0x{}", "07".repeat(32));
+    let docs = [
+        (
+            "eip2612-permit",
+            "Permit",
+            &token_domain,
+            &token_domain_type,
+            json!({"Permit": [member("owner", "address"), member("spender", "address"),
+                member("value", "uint256"), member("nonce", "uint256"),
+                member("deadline", "uint256")]}),
+            json!({"owner": a1, "spender": a2, "value": "1000", "nonce": 0, "deadline": 1}),
+        ),
+        (
+            "dai-permit",
+            "Permit",
+            &token_domain,
+            &token_domain_type,
+            json!({"Permit": [member("holder", "address"), member("spender", "address"),
+                member("nonce", "uint256"), member("expiry", "uint256"),
+                member("allowed", "bool")]}),
+            json!({"holder": a1, "spender": a2, "nonce": 0, "expiry": 0, "allowed": true}),
+        ),
+        (
+            "permit2-single",
+            "PermitSingle",
+            &permit2_domain,
+            &permit2_domain_type,
+            json!({"PermitSingle": [member("details", "PermitDetails"),
+                member("spender", "address"), member("sigDeadline", "uint256")],
+                "PermitDetails": details}),
+            json!({"details": detail, "spender": a2, "sigDeadline": 1}),
+        ),
+        (
+            "permit2-batch",
+            "PermitBatch",
+            &permit2_domain,
+            &permit2_domain_type,
+            json!({"PermitBatch": [member("details", "PermitDetails[]"),
+                member("spender", "address"), member("sigDeadline", "uint256")],
+                "PermitDetails": details}),
+            json!({"details": [detail, detail], "spender": a2, "sigDeadline": 1}),
+        ),
+        (
+            "permit2-transfer",
+            "PermitTransferFrom",
+            &permit2_domain,
+            &permit2_domain_type,
+            json!({"PermitTransferFrom": [member("permitted", "TokenPermissions"),
+                member("spender", "address"), member("nonce", "uint256"),
+                member("deadline", "uint256")],
+                "TokenPermissions": permissions}),
+            json!({"permitted": permitted, "spender": a2, "nonce": 0, "deadline": 1}),
+        ),
+        (
+            "permit2-batch-transfer",
+            "PermitBatchTransferFrom",
+            &permit2_domain,
+            &permit2_domain_type,
+            json!({"PermitBatchTransferFrom": [member("permitted", "TokenPermissions[]"),
+                member("spender", "address"), member("nonce", "uint256"),
+                member("deadline", "uint256")],
+                "TokenPermissions": permissions}),
+            json!({"permitted": [permitted, permitted], "spender": a2, "nonce": 0, "deadline": 1}),
+        ),
+        (
+            "eip3009-transfer",
+            "TransferWithAuthorization",
+            &token_domain,
+            &token_domain_type,
+            json!({"TransferWithAuthorization": auth}),
+            json!({"from": a1, "to": a2, "value": "1000", "validAfter": 0, "validBefore": 1,
+                "nonce": nonce32}),
+        ),
+        (
+            "eip3009-receive",
+            "ReceiveWithAuthorization",
+            &token_domain,
+            &token_domain_type,
+            json!({"ReceiveWithAuthorization": auth}),
+            json!({"from": a1, "to": a2, "value": "1000", "validAfter": 0, "validBefore": 1,
+                "nonce": nonce32}),
+        ),
+    ];
+    for (name, primary, domain, domain_type, types, message) in docs {
+        let mut types = types;
+        types["EIP712Domain"] = domain_type.clone();
+        let doc = json!({"types": types, "primaryType": primary, "domain": domain,
+                         "message": message});
+        let mut input = vec![1u8];
+        input.extend_from_slice(doc.to_string().as_bytes());
+        write("ethereum_intent", &format!("typed-{name}"), &input);
+    }
 }
 
 fn write_env_seeds(write: &impl Fn(&str, &str, &[u8])) {

@@ -58,9 +58,11 @@ fuzz_target!(|data: &[u8]| {
     }
 
     for finalize in [false, true] {
+        // Every sighash type allowed, so the fuzzer reaches every signer path.
         let options = SignOptions {
             finalize,
             aux_rand: [7; 32],
+            allowed_sighash: vec![0x00, 0x01, 0x02, 0x03, 0x81, 0x82, 0x83],
         };
         let signed = sign_psbt(&psbt, keys(), &options);
         if std::env::var_os("FUZZ_VERBOSE").is_some() {

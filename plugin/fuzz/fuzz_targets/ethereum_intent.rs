@@ -186,7 +186,10 @@ fn calldata(rest: &[u8]) {
             out.extend_from_slice(&addr_word(&m.token));
             out.extend_from_slice(&addr_word(&m.counterparty));
             assert!(m.amount < (U256::from(1u8) << 160));
-            assert_eq!(m.unlimited, m.amount == (U256::from(1u8) << 160) - U256::from(1u8));
+            assert_eq!(
+                m.unlimited,
+                m.amount == (U256::from(1u8) << 160) - U256::from(1u8)
+            );
             out.extend_from_slice(&num_word(m.amount));
             let expiration: [u8; 32] = args[96..128].try_into().expect("word");
             assert!(U256::from_be_bytes(expiration) < (U256::from(1u8) << 48));
@@ -194,7 +197,10 @@ fn calldata(rest: &[u8]) {
         }
         other => panic!("decoded an unknown selector {other:?} as {method}"),
     }
-    assert_eq!(out, data, "{method}: decode then re-encode gives other bytes");
+    assert_eq!(
+        out, data,
+        "{method}: decode then re-encode gives other bytes"
+    );
 }
 
 // -------------------------------------------------------------- typed data
@@ -358,7 +364,8 @@ fn rebuild(standard: &str, movements: &[TokenMovement], orig: &Map<String, Value
             msg.insert("sigDeadline".into(), copy("sigDeadline"));
         }
         "Permit2 PermitTransferFrom" | "Permit2 PermitBatchTransferFrom" => {
-            let entry = |m: &TokenMovement| json!({"token": s_addr(&m.token), "amount": s_num(m.amount)});
+            let entry =
+                |m: &TokenMovement| json!({"token": s_addr(&m.token), "amount": s_num(m.amount)});
             let permitted = if standard.ends_with("BatchTransferFrom") {
                 Value::Array(movements.iter().map(entry).collect())
             } else {

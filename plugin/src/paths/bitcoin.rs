@@ -144,6 +144,10 @@ impl Secp256k1KeySource for WalletKeySource {
     fn derive_public_key(&self, path: &[u32]) -> Result<CompressedPublicKey, BitcoinError> {
         CompressedPublicKey::from_slice(self.key(path)?.public_bytes())
     }
+
+    fn is_single_key(&self) -> bool {
+        matches!(self.wallet.keys, WalletKeys::Key(_))
+    }
 }
 
 fn btc_error(e: BitcoinError) -> LogicalError {

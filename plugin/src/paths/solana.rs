@@ -105,7 +105,7 @@ fn signer_data(s: &Signer) -> Result<Map<String, serde_json::Value>, LogicalErro
 
 /// Refuses bytes that a validator could take for a transaction message.
 pub fn check_not_a_transaction(message: &[u8]) -> Result<(), LogicalError> {
-    if solana::intent::could_be_transaction_message(message) {
+    if solana::could_be_transaction_message(message) {
         return Err(LogicalError::PermissionDenied(
             "solana sign-message: the message could be a transaction message (legacy or v0); \
              sign transactions with solana/sign-transaction, where the policy sees them"
@@ -147,7 +147,7 @@ pub fn transaction_intent(
             s.path_string()
         )));
     }
-    let decoded = solana::intent::decode_message(&tx.message).map_err(|e| e.to_string());
+    let decoded = solana::decode_message(&tx.message).map_err(|e| e.to_string());
     let intent = Intent::SolanaTransaction(SolTransaction {
         signer: public,
         decoded,

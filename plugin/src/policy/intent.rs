@@ -13,7 +13,7 @@ use wallet_core::ethereum::Address;
 use wallet_core::ethereum::intent::{
     CallIntent, CalldataError, MovementKind, TokenMovement, TypedIntent,
 };
-use wallet_core::solana::intent::{AccountRef, LamportKind, SolanaIntent, TokenKind};
+use wallet_core::solana::{AccountRef, LamportKind, SolanaIntent, TokenKind};
 
 /// What a signing request is about to authorize.
 #[derive(Debug, Clone)]

@@ -9,7 +9,7 @@ use wallet_core::ethereum::Address;
 use wallet_core::ethereum::intent::{
     CallIntent, CalldataError, MovementKind, TokenMovement, TypedIntent,
 };
-use wallet_core::solana::intent::{
+use wallet_core::solana::{
     AccountRef, LamportKind, LamportTransfer, SolanaIntent, TokenKind, TokenProgram,
     associated_token_address,
 };
@@ -481,7 +481,7 @@ fn solana_tokens_need_a_listed_mint_and_match_owners_through_their_ata() {
     p.token_limits = limits;
     let ata = associated_token_address(&owner, &mint, TokenProgram::Token);
     let mv = |dest: Ed25519PublicKey, amount: u64, kind: TokenKind, with_mint: bool| {
-        wallet_core::solana::intent::TokenMovement {
+        wallet_core::solana::TokenMovement {
             instruction: 0,
             program: TokenProgram::Token,
             kind,

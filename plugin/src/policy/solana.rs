@@ -16,7 +16,7 @@
 
 use ruint::aliases::U256;
 use wallet_core::Ed25519PublicKey;
-use wallet_core::solana::intent::{AccountRef, TokenMovement, associated_token_address};
+use wallet_core::solana::{AccountRef, TokenMovement, associated_token_address};
 use wallet_core::solana::{address, parse_address};
 
 use super::entry::PolicyEntry;
@@ -147,8 +147,8 @@ pub fn transaction(p: &PolicyEntry, tx: &SolTransaction) -> Result<Vec<Spend>, D
                     m.instruction,
                     if matches!(
                         m.kind,
-                        wallet_core::solana::intent::TokenKind::Approve
-                            | wallet_core::solana::intent::TokenKind::ApproveChecked
+                        wallet_core::solana::TokenKind::Approve
+                            | wallet_core::solana::TokenKind::ApproveChecked
                     ) {
                         "approval"
                     } else {

@@ -131,6 +131,15 @@ fn field(psbt: &Psbt, input: usize, key: &[u8]) -> Option<Vec<u8>> {
 const ECDSA_TYPES: [u32; 6] = [0x01, 0x02, 0x03, 0x81, 0x82, 0x83];
 const TAPROOT_TYPES: [u32; 7] = [0x00, 0x01, 0x02, 0x03, 0x81, 0x82, 0x83];
 
+/// Options that allow every sighash type (these tests exercise the signer).
+fn any_sighash(finalize: bool, aux_rand: [u8; 32]) -> SignOptions {
+    SignOptions {
+        finalize,
+        aux_rand,
+        allowed_sighash: TAPROOT_TYPES.to_vec(),
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, .. ProptestConfig::default() })]
 
@@ -160,7 +169,7 @@ proptest! {
         b.truncate(cut % (bytes.len() + 1));
         if let Ok(p) = Psbt::parse(&b) {
             let keys = OneKey(sk);
-            let _ = sign_psbt(&p, &keys, &SignOptions { finalize: true, aux_rand: [7; 32] });
+            let _ = sign_psbt(&p, &keys, &any_sighash(true, [7; 32]));
             let _ = summarize_psbt(&p, &keys, Network::Regtest);
         }
     }
@@ -176,7 +185,7 @@ proptest! {
         let (bytes, prev) = three_input_psbt(&sk, types);
         let psbt = Psbt::parse(&bytes).unwrap();
         let keys = OneKey(sk.clone());
-        let out = sign_psbt(&psbt, &keys, &SignOptions { finalize: false, aux_rand: aux }).unwrap();
+        let out = sign_psbt(&psbt, &keys, &any_sighash(false, aux)).unwrap();
         prop_assert_eq!(&out.signed_inputs, &vec![0, 1, 2]);
         let tx = psbt.unsigned_tx();
         let pk = CompressedPublicKey::from_slice(&sk.verifying_key().to_encoded_point(true).to_bytes()).unwrap();
@@ -212,7 +221,7 @@ proptest! {
         prop_assert!(qk.verify_raw(&digest, &s).is_ok());
 
         // Finalizing and extracting gives a transaction with every input's data.
-        let fin = sign_psbt(&psbt, &keys, &SignOptions { finalize: true, aux_rand: aux }).unwrap();
+        let fin = sign_psbt(&psbt, &keys, &any_sighash(true, aux)).unwrap();
         let raw = fin.transaction.unwrap();
         let signed = Transaction::parse(&raw).unwrap();
         prop_assert_eq!(signed.inputs[0].witness.len(), 2);
@@ -230,7 +239,8 @@ fn hash160(pk: &[u8]) -> [u8; 20] {
 }
 
 /// A PSBT with a P2WPKH, a P2PKH and a P2TR input of `sk`, with the given
-/// sighash types, two outputs (the second is change to us, P2WPKH).
+/// sighash types, three outputs (the second is change to us, P2WPKH on the
+/// internal chain `m/84'/0'/0'/1/1`).
 fn three_input_psbt(sk: &SigningKey, types: [u32; 3]) -> (Vec<u8>, Vec<TxOut>) {
     let pk = CompressedPublicKey::from_slice(&sk.verifying_key().to_encoded_point(true).to_bytes())
         .unwrap();
@@ -278,7 +288,7 @@ fn three_input_psbt(sk: &SigningKey, types: [u32; 3]) -> (Vec<u8>, Vec<TxOut>) {
         vec![],
         vec![(
             vec![0x02].into_iter().chain(pk.to_bytes()).collect(),
-            origin(&path(1)),
+            origin(&[0x8000_0054, 0x8000_0000, 0x8000_0000, 1, 1]),
         )],
         vec![],
     ];
@@ -348,7 +358,8 @@ fn errors_never_show_key_material() {
         OneKeyDebug(&sk),
         SignOptions {
             finalize: true,
-            aux_rand: [0x11; 32]
+            aux_rand: [0x11; 32],
+            allowed_sighash: vec![],
         }
     );
     assert!(!dbg.contains("1111111111"), "{dbg}");

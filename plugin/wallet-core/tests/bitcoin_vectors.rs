@@ -631,7 +631,22 @@ fn bip341_key_path_vectors_through_sign_psbt() {
     let tx = Transaction::parse(&unsigned).unwrap();
     let outputs = vec![vec![]; tx.outputs.len()];
     let psbt = Psbt::parse(&psbt_bytes(&unsigned, &inputs, &outputs)).unwrap();
-    let out = sign_psbt(&psbt, &FixedKeys(keys), &SignOptions::default()).unwrap();
+    // The vectors use every sighash type: refused by default, before any
+    // signature (input 0 asks for SIGHASH_SINGLE, 0x03)...
+    let keys = FixedKeys(keys);
+    assert_eq!(
+        sign_psbt(&psbt, &keys, &SignOptions::default()),
+        Err(BitcoinError::SighashNotAllowed {
+            index: 0,
+            sighash: 0x03
+        })
+    );
+    // ...and signed when allowed.
+    let options = SignOptions {
+        allowed_sighash: [0x02, 0x03, 0x81, 0x82, 0x83].to_vec(),
+        ..Default::default()
+    };
+    let out = sign_psbt(&psbt, &keys, &options).unwrap();
     let mut want: Vec<usize> = expected.iter().map(|(i, _)| *i).collect();
     want.sort();
     assert_eq!(out.signed_inputs, want);

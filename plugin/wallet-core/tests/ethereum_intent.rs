@@ -3,6 +3,11 @@
 //! `TypedData::from_struct`, `eip712_signing_hash`) for every recognised
 //! typed-data standard. Plus the refusals: non-canonical calldata, shapes
 //! that are not the standard's, domains that name no (or another) contract.
+//!
+//! `PROPTEST_CASES` raises the number of cases of every property here.
+
+// Solidity's argument names (`tokenId`, `sigDeadline`, ...) as alloy spells them.
+#![allow(non_snake_case)]
 
 use alloy_dyn_abi::TypedData as AlloyTypedData;
 use alloy_primitives::aliases::{U48, U160};
@@ -18,21 +23,25 @@ use wallet_core::ethereum::intent::{
 use wallet_core::ethereum::{Address, U256, keccak256};
 
 sol! {
+    #[derive(Debug, PartialEq)]
     interface IERC20 {
         function transfer(address to, uint256 amount) external returns (bool);
         function transferFrom(address from, address to, uint256 amount) external returns (bool);
         function approve(address spender, uint256 amount) external returns (bool);
         function increaseAllowance(address spender, uint256 addedValue) external returns (bool);
     }
+    #[derive(Debug, PartialEq)]
     interface IERC721 {
         function safeTransferFrom(address from, address to, uint256 tokenId) external;
         function safeTransferFrom(address from, address to, uint256 tokenId, bytes data) external;
         function setApprovalForAll(address operator, bool approved) external;
     }
+    #[derive(Debug, PartialEq)]
     interface IERC1155 {
         function safeTransferFrom(address from, address to, uint256 id, uint256 value, bytes data) external;
         function safeBatchTransferFrom(address from, address to, uint256[] ids, uint256[] values, bytes data) external;
     }
+    #[derive(Debug, PartialEq)]
     interface IPermit2 {
         function approve(address token, address spender, uint160 amount, uint48 expiration) external;
     }
@@ -76,6 +85,14 @@ mod eip3009 {
         #[derive(Debug, serde::Serialize)]
         struct ReceiveWithAuthorization { address from; address to; uint256 value; uint256 validAfter; uint256 validBefore; bytes32 nonce; }
     }
+}
+
+/// `PROPTEST_CASES` when set, else `default`.
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn ours(a: AAddress) -> Address {
@@ -295,17 +312,13 @@ fn bytes_arg() -> impl Strategy<Value = Bytes> {
 fn call() -> impl Strategy<Value = Call> {
     let ids = prop::collection::vec((amount(), amount()), 0..6);
     prop_oneof![
-        (addr(), amount()).prop_map(|(to, amount)| Call::Transfer(IERC20::transferCall {
-            to,
-            amount
-        })),
+        (addr(), amount())
+            .prop_map(|(to, amount)| Call::Transfer(IERC20::transferCall { to, amount })),
         (addr(), addr(), amount()).prop_map(|(from, to, amount)| Call::TransferFrom(
             IERC20::transferFromCall { from, to, amount }
         )),
-        (addr(), amount()).prop_map(|(spender, amount)| Call::Approve(IERC20::approveCall {
-            spender,
-            amount
-        })),
+        (addr(), amount())
+            .prop_map(|(spender, amount)| Call::Approve(IERC20::approveCall { spender, amount })),
         (addr(), amount()).prop_map(|(spender, addedValue)| Call::IncreaseAllowance(
             IERC20::increaseAllowanceCall {
                 spender,
@@ -345,14 +358,14 @@ fn call() -> impl Strategy<Value = Call> {
                 data,
             })
         }),
-        (addr(), addr(), amount160(), any::<u64>()).prop_map(
-            |(token, spender, amount, exp)| Call::Permit2Approve(IPermit2::approveCall {
+        (addr(), addr(), amount160(), any::<u64>()).prop_map(|(token, spender, amount, exp)| {
+            Call::Permit2Approve(IPermit2::approveCall {
                 token,
                 spender,
                 amount,
                 expiration: U48::from(exp & ((1 << 48) - 1)),
             })
-        ),
+        }),
     ]
 }
 
@@ -406,7 +419,7 @@ fn apply(data: &[u8], m: &Mutation) -> Vec<u8> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(ProptestConfig::with_cases(cases(512)))]
 
     /// Every form alloy encodes decodes to its arguments.
     #[test]
@@ -497,26 +510,59 @@ fn selectors_are_keccak_of_their_signatures_and_alloys() {
     let table: Vec<_> = selectors().collect();
     assert_eq!(table.len(), 10);
     for (signature, selector, _) in &table {
-        assert_eq!(&keccak256(signature.as_bytes())[..4], selector, "{signature}");
+        assert_eq!(
+            &keccak256(signature.as_bytes())[..4],
+            selector,
+            "{signature}"
+        );
     }
     let alloy = [
-        (IERC20::transferCall::SIGNATURE, IERC20::transferCall::SELECTOR),
-        (IERC20::transferFromCall::SIGNATURE, IERC20::transferFromCall::SELECTOR),
-        (IERC20::approveCall::SIGNATURE, IERC20::approveCall::SELECTOR),
-        (IERC20::increaseAllowanceCall::SIGNATURE, IERC20::increaseAllowanceCall::SELECTOR),
-        (IERC721::safeTransferFrom_0Call::SIGNATURE, IERC721::safeTransferFrom_0Call::SELECTOR),
-        (IERC721::safeTransferFrom_1Call::SIGNATURE, IERC721::safeTransferFrom_1Call::SELECTOR),
-        (IERC721::setApprovalForAllCall::SIGNATURE, IERC721::setApprovalForAllCall::SELECTOR),
-        (IERC1155::safeTransferFromCall::SIGNATURE, IERC1155::safeTransferFromCall::SELECTOR),
+        (
+            IERC20::transferCall::SIGNATURE,
+            IERC20::transferCall::SELECTOR,
+        ),
+        (
+            IERC20::transferFromCall::SIGNATURE,
+            IERC20::transferFromCall::SELECTOR,
+        ),
+        (
+            IERC20::approveCall::SIGNATURE,
+            IERC20::approveCall::SELECTOR,
+        ),
+        (
+            IERC20::increaseAllowanceCall::SIGNATURE,
+            IERC20::increaseAllowanceCall::SELECTOR,
+        ),
+        (
+            IERC721::safeTransferFrom_0Call::SIGNATURE,
+            IERC721::safeTransferFrom_0Call::SELECTOR,
+        ),
+        (
+            IERC721::safeTransferFrom_1Call::SIGNATURE,
+            IERC721::safeTransferFrom_1Call::SELECTOR,
+        ),
+        (
+            IERC721::setApprovalForAllCall::SIGNATURE,
+            IERC721::setApprovalForAllCall::SELECTOR,
+        ),
+        (
+            IERC1155::safeTransferFromCall::SIGNATURE,
+            IERC1155::safeTransferFromCall::SELECTOR,
+        ),
         (
             IERC1155::safeBatchTransferFromCall::SIGNATURE,
             IERC1155::safeBatchTransferFromCall::SELECTOR,
         ),
-        (IPermit2::approveCall::SIGNATURE, IPermit2::approveCall::SELECTOR),
+        (
+            IPermit2::approveCall::SIGNATURE,
+            IPermit2::approveCall::SELECTOR,
+        ),
     ];
     for (signature, selector) in alloy {
         assert!(
-            table.iter().any(|(s, sel, _)| *s == signature && *sel == selector),
+            table
+                .iter()
+                .any(|(s, sel, _)| *s == signature && *sel == selector),
             "{signature} missing"
         );
     }
@@ -603,7 +649,7 @@ fn dirty_address_bits_are_refused() {
         data: Bytes::new(),
     }
     .abi_encode();
-    data[4 + 15] = 0x80;
+    data[4 + 11] = 0x80; // last of the 12 bytes above `from`
     assert_eq!(
         decode_calldata(token(), &data),
         err(
@@ -824,6 +870,50 @@ fn batch_arrays_are_checked() {
             "`ids` is longer than the calldata or than 256 entries"
         )
     );
+    // Lengths of 2^64-1 and 2^256-1: refused before anything is allocated.
+    for fill in [&[0xffu8; 8][..], &[0xff; 32][..]] {
+        let mut huge = data.clone();
+        huge[4 + 0xa0 + 32 - fill.len()..4 + 0xa0 + 32].copy_from_slice(fill);
+        assert_eq!(
+            decode_calldata(token(), &huge),
+            err(
+                "safeBatchTransferFrom",
+                "`ids` is longer than the calldata or than 256 entries"
+            )
+        );
+    }
+}
+
+/// Large inputs are read in one linear pass: a 1 MiB `bytes` argument
+/// decodes, and one more byte of padding or one non-zero padding byte at the
+/// far end is still found.
+#[test]
+fn a_large_bytes_argument_is_read_to_the_end() {
+    let call = IERC1155::safeTransferFromCall {
+        from: a(1),
+        to: a(2),
+        id: U256::from(3u8),
+        value: U256::from(4u8),
+        data: Bytes::from(vec![0x5a; (1 << 20) - 1]),
+    };
+    let data = call.abi_encode();
+    assert_eq!(
+        decode_calldata(token(), &data),
+        Ok(Call::Safe1155(call).expected(token()))
+    );
+    let mut dirty = data.clone();
+    let last = dirty.len() - 1;
+    dirty[last] = 1;
+    assert_eq!(
+        decode_calldata(token(), &dirty),
+        err("safeTransferFrom", "padding after `data` is not zero")
+    );
+    let mut long = data;
+    long.push(0);
+    assert_eq!(
+        decode_calldata(token(), &long),
+        err("safeTransferFrom", "has bytes after its last argument")
+    );
 }
 
 // -------------------------------------------------------------- typed data
@@ -890,17 +980,12 @@ fn permissions() -> impl Strategy<Value = permit2::TokenPermissions> {
 fn permit2_approval(token: AAddress, spender: AAddress, amount: U256) -> TokenMovement {
     TokenMovement {
         unlimited: amount >= permit2_max(),
-        ..mv(
-            MovementKind::Approval,
-            ours(token),
-            ours(spender),
-            amount,
-        )
+        ..mv(MovementKind::Approval, ours(token), ours(spender), amount)
     }
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(ProptestConfig::with_cases(cases(64)))]
 
     #[test]
     fn eip2612_permit(
@@ -1064,7 +1149,10 @@ fn type_strings_match_the_standards_and_alloy() {
     }
     assert_eq!(hashes_checked, 3);
     let alloy = [
-        (eip2612::Permit::eip712_encode_type(), type_strings::EIP2612_PERMIT),
+        (
+            eip2612::Permit::eip712_encode_type(),
+            type_strings::EIP2612_PERMIT,
+        ),
         (dai::Permit::eip712_encode_type(), type_strings::DAI_PERMIT),
         (
             permit2::PermitSingle::eip712_encode_type(),
@@ -1139,7 +1227,10 @@ fn a_permit_of_another_shape_is_other() {
         .expect("list")
         .push(json!({"name": "extra", "type": "uint256"}));
     v["message"]["extra"] = json!("1");
-    TypedData::from_json(&v).expect("valid").hash().expect("hashes");
+    TypedData::from_json(&v)
+        .expect("valid")
+        .hash()
+        .expect("hashes");
     assert_eq!(decode(&v), other("Permit", contract));
     // A member renamed.
     let mut v = eip2612_json();
@@ -1150,7 +1241,10 @@ fn a_permit_of_another_shape_is_other() {
         .remove("value")
         .expect("value");
     v["message"]["amount"] = value;
-    TypedData::from_json(&v).expect("valid").hash().expect("hashes");
+    TypedData::from_json(&v)
+        .expect("valid")
+        .hash()
+        .expect("hashes");
     assert_eq!(decode(&v), other("Permit", contract));
     // A member's type changed.
     let mut v = eip2612_json();
@@ -1192,7 +1286,10 @@ fn the_domain_must_name_the_contract() {
         .as_array_mut()
         .expect("list")
         .retain(|m| m["name"] != "verifyingContract");
-    TypedData::from_json(&v).expect("valid").hash().expect("hashes");
+    TypedData::from_json(&v)
+        .expect("valid")
+        .hash()
+        .expect("hashes");
     assert_eq!(decode(&v), other("Permit", None));
     // verifyingContract declared as a string names no contract either.
     let mut v = eip2612_json();
@@ -1201,14 +1298,19 @@ fn the_domain_must_name_the_contract() {
             m["type"] = json!("string");
         }
     }
-    TypedData::from_json(&v).expect("valid").hash().expect("hashes");
+    TypedData::from_json(&v)
+        .expect("valid")
+        .hash()
+        .expect("hashes");
     assert_eq!(decode(&v), other("Permit", None));
     // A malformed address is an error, as it is when hashing.
     let mut v = eip2612_json();
     v["domain"]["verifyingContract"] = json!("0x1234");
     assert!(matches!(
         decode(&v),
-        Err(TypedIntentError::TypedData(TypedDataError::InvalidValue { .. }))
+        Err(TypedIntentError::TypedData(
+            TypedDataError::InvalidValue { .. }
+        ))
     ));
 }
 
@@ -1304,7 +1406,9 @@ fn recognised_messages_are_checked_like_hashing() {
     v["message"]["allowed"] = json!("true");
     assert!(matches!(
         decode(&v),
-        Err(TypedIntentError::TypedData(TypedDataError::InvalidValue { .. }))
+        Err(TypedIntentError::TypedData(
+            TypedDataError::InvalidValue { .. }
+        ))
     ));
 }
 

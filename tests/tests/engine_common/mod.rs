@@ -434,6 +434,9 @@ pub struct PsbtBuilder {
     outputs: Vec<bitcoin::psbt::Output>,
     /// The previous outputs, in input order.
     pub prevouts: Vec<TxOut>,
+    /// Segwit v0 inputs carry only the witness UTXO (no previous
+    /// transaction), so their amounts are not proven (CVE-2020-14199).
+    witness_utxo_only: bool,
 }
 
 impl Default for PsbtBuilder {
@@ -454,7 +457,14 @@ impl PsbtBuilder {
             inputs: vec![],
             outputs: vec![],
             prevouts: vec![],
+            witness_utxo_only: false,
         }
+    }
+
+    /// Inputs added after this call carry only the witness UTXO.
+    pub fn witness_utxo_only(mut self) -> Self {
+        self.witness_utxo_only = true;
+        self
     }
 
     /// An input spending `sats` locked to the key at `path` of `seed`,
@@ -509,6 +519,11 @@ impl PsbtBuilder {
                 input.bip32_derivation.insert(pk, origin);
             }
             _ => {
+                // As wallets do since CVE-2020-14199: the whole previous
+                // transaction proves the amount.
+                if !self.witness_utxo_only {
+                    input.non_witness_utxo = Some(prev_tx);
+                }
                 input.witness_utxo = Some(prevout.clone());
                 input.redeem_script = redeem;
                 input.bip32_derivation.insert(pk, origin);

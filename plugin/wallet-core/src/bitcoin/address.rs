@@ -151,6 +151,102 @@ pub fn address_from_script(script: &[u8], network: Network) -> Option<String> {
     }
 }
 
+/// Which family of networks an address is written for. Base58 versions
+/// and the `tb` prefix are shared by testnet, signet and regtest (which
+/// also has `bcrt`), so an address only tells main from test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NetworkFamily {
+    /// Mainnet: P2PKH version 0x00, P2SH 0x05, `bc1…`.
+    Main,
+    /// Testnet, signet and regtest: versions 0x6f and 0xc4, `tb1…`, `bcrt1…`.
+    Test,
+}
+
+impl NetworkFamily {
+    /// The family of a network.
+    pub fn of(network: Network) -> Self {
+        if network.is_test() {
+            NetworkFamily::Test
+        } else {
+            NetworkFamily::Main
+        }
+    }
+}
+
+/// The longest address [`script_from_address`] reads (BIP-173's limit for
+/// bech32 strings; base58 addresses are at most 35 characters).
+pub const MAX_ADDRESS_LEN: usize = 90;
+
+/// The scriptPubKey an address pays, and the family of networks it is
+/// written for.
+///
+/// Reads base58check P2PKH and P2SH addresses (versions 0x00/0x05 main,
+/// 0x6f/0xc4 test, a 20-byte hash) and segwit addresses of any version
+/// with the prefixes `bc`, `tb` or `bcrt`, strictly: the `bech32` crate
+/// checks the checksum and its variant (bech32 for version 0, bech32m for
+/// 1 to 16, BIP-350), the program length (20 or 32 bytes for version 0, 2
+/// to 40 otherwise), zero padding, the 90-character limit and that upper
+/// and lower case are not mixed. As in rust-bitcoin, a string that is not
+/// a valid segwit address is read as base58.
+///
+/// Policies compare the scripts: `bc1q…` and the same program written as
+/// `tb1q…` pay the same script, and no network setting changes that.
+pub fn script_from_address(s: &str) -> Result<(Vec<u8>, NetworkFamily), BitcoinError> {
+    if s.len() > MAX_ADDRESS_LEN {
+        return Err(BitcoinError::InvalidAddress("longer than 90 characters"));
+    }
+    match segwit::decode(s) {
+        Ok((hrp, version, program)) => {
+            let family = if hrp == bech32::hrp::BC {
+                NetworkFamily::Main
+            } else if hrp == bech32::hrp::TB || hrp == bech32::hrp::BCRT {
+                NetworkFamily::Test
+            } else {
+                return Err(BitcoinError::InvalidAddress(
+                    "segwit prefix is not bc, tb or bcrt",
+                ));
+            };
+            let v = version.to_u8();
+            // bech32 guarantees version <= 16 and 2..=40 program bytes.
+            let op = if v == 0 { 0x00 } else { 0x50 + v };
+            let len = u8::try_from(program.len())
+                .map_err(|_| BitcoinError::InvalidAddress("witness program too long"))?;
+            let mut script = Vec::with_capacity(2 + program.len());
+            script.push(op);
+            script.push(len);
+            script.extend_from_slice(&program);
+            Ok((script, family))
+        }
+        Err(_) => {
+            let lower = s.to_ascii_lowercase();
+            let looks_segwit = ["bc1", "tb1", "bcrt1"].iter().any(|p| lower.starts_with(p));
+            let data =
+                base58check_decode(s).ok_or(BitcoinError::InvalidAddress(if looks_segwit {
+                    "not a valid bech32/bech32m segwit address"
+                } else {
+                    "not a valid base58check or segwit address"
+                }))?;
+            let (version, hash) = match data.split_first() {
+                Some((v, h)) if h.len() == 20 => (*v, h),
+                _ => {
+                    return Err(BitcoinError::InvalidAddress(
+                        "base58 payload is not 21 bytes",
+                    ));
+                }
+            };
+            let mut h = [0u8; 20];
+            h.copy_from_slice(hash);
+            match version {
+                0x00 => Ok((p2pkh_script(&h), NetworkFamily::Main)),
+                0x6f => Ok((p2pkh_script(&h), NetworkFamily::Test)),
+                0x05 => Ok((p2sh_script(&h), NetworkFamily::Main)),
+                0xc4 => Ok((p2sh_script(&h), NetworkFamily::Test)),
+                _ => Err(BitcoinError::InvalidAddress("unknown base58 version byte")),
+            }
+        }
+    }
+}
+
 pub(crate) fn p2wpkh_script(h: &[u8; 20]) -> Vec<u8> {
     let mut s = vec![0x00, 0x14];
     s.extend_from_slice(h);

@@ -55,6 +55,19 @@ pub enum BitcoinError {
         /// What is wrong.
         reason: &'static str,
     },
+    /// An input of ours asks for a sighash type the signer may not use
+    /// (see `SignOptions::allowed_sighash`). Nothing was signed.
+    #[error("input {index}: sighash type {} is not allowed", super::sighash::sighash_label(*.sighash))]
+    SighashNotAllowed {
+        /// The input index.
+        index: usize,
+        /// The sighash type it asks for.
+        sighash: u32,
+    },
+    /// An address does not parse (bad checksum, variant, length, prefix or
+    /// network). The address itself is not repeated.
+    #[error("invalid address: {0}")]
+    InvalidAddress(&'static str),
     /// No input of the PSBT can be signed by this key source.
     #[error("no input of the psbt can be signed by this wallet")]
     NothingToSign,

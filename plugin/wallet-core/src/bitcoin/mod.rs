@@ -17,7 +17,8 @@ mod sign;
 mod tx;
 
 pub use address::{
-    CompressedPublicKey, address, address_from_script, script_pubkey, taproot_tweak_public_key,
+    CompressedPublicKey, MAX_ADDRESS_LEN, NetworkFamily, address, address_from_script,
+    script_from_address, script_pubkey, taproot_tweak_public_key,
 };
 pub use descriptor::{account_descriptor, add_checksum, descriptor_checksum, verify_checksum};
 pub use error::BitcoinError;
@@ -25,11 +26,12 @@ pub use network::{AddressType, HARDENED, Network, account_path, default_path, fo
 pub use psbt::{MAX_PSBT_BYTES, Psbt};
 pub use sighash::{
     Prevouts, SIGHASH_ALL, SIGHASH_ANYONECANPAY, SIGHASH_DEFAULT, SIGHASH_NONE, SIGHASH_SINGLE,
-    legacy_sighash, segwit_v0_sighash, taproot_key_spend_sighash, taproot_sigmsg,
+    legacy_sighash, parse_sighash_name, segwit_v0_sighash, sighash_name, taproot_key_spend_sighash,
+    taproot_sigmsg,
 };
 pub use sign::{
-    OutputInfo, PsbtSummary, Secp256k1KeySource, SignOptions, SignedPsbt, extract, sign_psbt,
-    summarize_psbt,
+    InputInfo, MAX_CHANGE_INDEX, MAX_TX_WEIGHT, OutputInfo, PsbtSummary, Secp256k1KeySource,
+    SignOptions, SignedPsbt, extract, sign_psbt, summarize_psbt,
 };
 pub use tx::{Transaction, TxIn, TxOut};
 

@@ -17,6 +17,45 @@ pub const SIGHASH_SINGLE: u32 = 0x03;
 /// SIGHASH_ANYONECANPAY flag.
 pub const SIGHASH_ANYONECANPAY: u32 = 0x80;
 
+/// Every sighash type with a name, by name: the names of
+/// [`sighash_name`] and [`parse_sighash_name`].
+const SIGHASH_NAMES: [(u32, &str); 7] = [
+    (SIGHASH_DEFAULT, "DEFAULT"),
+    (SIGHASH_ALL, "ALL"),
+    (SIGHASH_NONE, "NONE"),
+    (SIGHASH_SINGLE, "SINGLE"),
+    (SIGHASH_ALL | SIGHASH_ANYONECANPAY, "ALL|ANYONECANPAY"),
+    (SIGHASH_NONE | SIGHASH_ANYONECANPAY, "NONE|ANYONECANPAY"),
+    (SIGHASH_SINGLE | SIGHASH_ANYONECANPAY, "SINGLE|ANYONECANPAY"),
+];
+
+/// The name of a sighash type: `DEFAULT`, `ALL`, `NONE`, `SINGLE`,
+/// `ALL|ANYONECANPAY`, `NONE|ANYONECANPAY` or `SINGLE|ANYONECANPAY`;
+/// `None` for any other value.
+pub fn sighash_name(sighash: u32) -> Option<&'static str> {
+    SIGHASH_NAMES
+        .iter()
+        .find(|(t, _)| *t == sighash)
+        .map(|(_, n)| *n)
+}
+
+/// The sighash type of a name of [`sighash_name`] (exact, upper case, no
+/// `SIGHASH_` prefix); `None` for anything else.
+pub fn parse_sighash_name(name: &str) -> Option<u32> {
+    SIGHASH_NAMES
+        .iter()
+        .find(|(_, n)| *n == name)
+        .map(|(t, _)| *t)
+}
+
+/// `SIGHASH_NONE|ANYONECANPAY`, or the value in hex when it has no name.
+pub(crate) fn sighash_label(sighash: u32) -> String {
+    match sighash_name(sighash) {
+        Some(n) => format!("SIGHASH_{n}"),
+        None => format!("0x{sighash:08x}"),
+    }
+}
+
 /// The legacy (pre-segwit) signature hash, exactly as Bitcoin Core's
 /// `SignatureHash` for `SigVersion::BASE`, including its quirks: the
 /// "one" hash for SIGHASH_SINGLE without a matching output or an input

@@ -13,11 +13,34 @@ use super::address::{
 use super::hash::hash160;
 use super::psbt::*;
 use super::sighash::{
-    Prevouts, SIGHASH_ALL, SIGHASH_DEFAULT, SIGHASH_SINGLE, legacy_sighash, segwit_v0_sighash,
-    taproot_key_spend_sighash,
+    Prevouts, SIGHASH_ALL, SIGHASH_ANYONECANPAY, SIGHASH_DEFAULT, SIGHASH_SINGLE, legacy_sighash,
+    segwit_v0_sighash, taproot_key_spend_sighash,
 };
 use super::tx::{Transaction, TxOut, write_var_bytes};
-use super::{BitcoinError, Network};
+use super::{AddressType, BitcoinError, HARDENED, Network};
+
+/// The largest change index (exclusive) an output may have to count as
+/// change: `m/purpose'/coin'/account'/1/i` with `i < MAX_CHANGE_INDEX`.
+///
+/// Change is money the wallet keeps, so it must be where the wallet's own
+/// software finds it again: a wallet restored from the mnemonic scans the
+/// internal chain `…/1/i` upward and stops after a gap of unused indices
+/// (BIP-44 uses 20; wallets that raise it stay far below a million). An
+/// output "to ourselves" at any other path is invisible to such a rescan,
+/// which hides the funds from the owner, so it is a recipient and counts
+/// against the policy. One million leaves room for any real wallet's use
+/// and bounds what a caller can claim.
+pub const MAX_CHANGE_INDEX: u32 = 1_000_000;
+
+/// The heaviest transaction [`sign_psbt`] signs, in weight units: Bitcoin
+/// Core's `MAX_STANDARD_TX_WEIGHT`, above which nodes do not relay it.
+///
+/// It is also the signer's work bound: the legacy and BIP-143/341 hashes
+/// of each input read the whole transaction, so signing is quadratic in
+/// its size. At this weight a transaction has at most ~2 400 inputs and
+/// 100 kB without witnesses, where a 4 MB PSBT could otherwise carry
+/// ~100 000 inputs of ours and hours of hashing.
+pub const MAX_TX_WEIGHT: u64 = 400_000;
 
 /// Where the signer gets its secp256k1 keys: a BIP-32 wallet, typically.
 ///
@@ -37,6 +60,16 @@ pub trait Secp256k1KeySource {
         let sk = self.derive_signing_key(path)?;
         Ok(CompressedPublicKey::from_k256(&sk.verifying_key().into()))
     }
+
+    /// Whether this source is a single key (a key wallet, no BIP-32 tree):
+    /// its fingerprint is that of the key itself and its only path is `m`.
+    /// Change to a single key is an output paying one of the key's own
+    /// scripts with the path `m`; change to an HD wallet is only on its
+    /// internal chain (see [`MAX_CHANGE_INDEX`]). Defaults to `false`, the
+    /// stricter rule.
+    fn is_single_key(&self) -> bool {
+        false
+    }
 }
 
 /// Options of [`sign_psbt`].
@@ -49,12 +82,22 @@ pub struct SignOptions {
     /// should fill it from the OS RNG (side-channel hardening); all zeros
     /// is still a valid, deterministic BIP-340 signature.
     pub aux_rand: [u8; 32],
+    /// Sighash types the signer may use besides the defaults, which are
+    /// always allowed: SIGHASH_ALL (`0x01`) for every input and, for taproot
+    /// inputs, SIGHASH_DEFAULT (`0x00`). An absent PSBT_IN_SIGHASH_TYPE
+    /// means ALL (ECDSA) or DEFAULT (taproot). Any other type an input of
+    /// ours asks for (NONE, SINGLE, any ANYONECANPAY) must be listed here,
+    /// or [`sign_psbt`] refuses the whole PSBT with
+    /// [`BitcoinError::SighashNotAllowed`] before it makes any signature.
+    /// See [`super::parse_sighash_name`] for the names.
+    pub allowed_sighash: Vec<u32>,
 }
 
 impl core::fmt::Debug for SignOptions {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("SignOptions")
             .field("finalize", &self.finalize)
+            .field("allowed_sighash", &self.allowed_sighash)
             .finish_non_exhaustive()
     }
 }
@@ -87,6 +130,27 @@ pub struct OutputInfo {
     pub is_change: bool,
 }
 
+/// One input of the transaction, for policy checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputInfo {
+    /// Input index.
+    pub index: usize,
+    /// The spent amount, if the PSBT gives one (witness or non-witness UTXO).
+    pub amount: Option<u64>,
+    /// The amount comes from a non-witness UTXO whose txid matches the
+    /// prevout (so it is proven by the previous transaction itself).
+    pub amount_from_prev_tx: bool,
+    /// The spent scriptPubKey, if the PSBT gives it.
+    pub script_pubkey: Option<Vec<u8>>,
+    /// [`sign_psbt`] would sign it: its origin names our fingerprint and
+    /// derives to the listed key, which pays the spent script.
+    pub ours: bool,
+    /// The sighash type this input asks for (`None`: absent).
+    pub sighash: Option<u32>,
+    /// The spent script is P2TR (segwit v1, 32-byte program).
+    pub is_taproot: bool,
+}
+
 /// What a spending policy looks at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PsbtSummary {
@@ -95,7 +159,26 @@ pub struct PsbtSummary {
     /// Sum of the values of outputs that are not change.
     pub spend_value: u64,
     /// Inputs minus outputs, when every input's spent output is known.
+    /// ([`summarize_psbt`] refuses a PSBT whose outputs exceed its inputs.)
     pub fee: Option<u64>,
+    /// Every input.
+    pub inputs: Vec<InputInfo>,
+    /// Every input amount is committed to by a signature we make or proven
+    /// by a previous transaction: each input has `amount_from_prev_tx`, OR
+    /// at least one of OUR inputs is taproot signed without ANYONECANPAY
+    /// (BIP-341 commits to all amounts and scriptPubKeys) AND none of our
+    /// inputs is signed with ANYONECANPAY (every other signature we make
+    /// then commits to all prevouts, so no transaction can use them
+    /// without that taproot input, whose signature is only valid with the
+    /// true amounts). Without this, the fee is only what the caller claims
+    /// (CVE-2020-14199).
+    pub amounts_proven: bool,
+    /// Estimated virtual size (vbytes) of the fully signed transaction; see
+    /// [`summarize_psbt`] for the per-input numbers. Inputs of unknown type
+    /// add nothing but their witness count byte, which under-estimates the
+    /// size and so over-estimates the fee rate (the conservative side for a
+    /// fee-rate cap).
+    pub estimated_vsize: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,7 +218,11 @@ fn bad(index: usize, reason: &'static str) -> BitcoinError {
 /// and the key derived at that path is the listed key and pays the spent
 /// script. Inputs that are not ours, or of other script types, are left
 /// untouched. Errors when no input could be signed, or when an input of
-/// ours is inconsistent (the signer must then not sign, BIP-174).
+/// ours is inconsistent (the signer must then not sign, BIP-174), or asks
+/// for a sighash type that `options.allowed_sighash` does not allow.
+///
+/// Every input is planned and checked before the first signature is made,
+/// so a refused PSBT yields no signature at all.
 pub fn sign_psbt(
     psbt: &Psbt,
     keys: &dyn Secp256k1KeySource,
@@ -143,24 +230,40 @@ pub fn sign_psbt(
 ) -> Result<SignedPsbt, BitcoinError> {
     let mut psbt = psbt.clone();
     let fingerprint = keys.master_fingerprint();
-    let mut signed = Vec::new();
+
+    // The unsigned transaction alone is a lower bound of the weight:
+    // refuse before any derivation or parse of previous transactions.
+    let unsigned_weight = 4 * psbt.tx.serialize_no_witness().len() as u64;
+    if unsigned_weight > MAX_TX_WEIGHT {
+        return Err(too_heavy());
+    }
 
     // Spent outputs of every input, needed whole by BIP-341.
-    let mut spent: Vec<Option<TxOut>> = Vec::with_capacity(psbt.inputs.len());
-    for i in 0..psbt.inputs.len() {
-        spent.push(psbt.spent_output(i).ok().flatten());
-    }
+    let spent = spent_outputs(&psbt);
 
-    for i in 0..psbt.inputs.len() {
-        if is_final(&psbt.inputs[i]) {
-            continue;
-        }
-        if sign_input(&mut psbt, i, &spent, keys, fingerprint, options)? {
-            signed.push(i);
+    let plans = plan_inputs(&psbt, &spent, keys, fingerprint)?;
+    if estimate_weight(&psbt, &spent, &plans) > MAX_TX_WEIGHT {
+        return Err(too_heavy());
+    }
+    for (i, plan) in &plans {
+        if !sighash_allowed(plan.hash_type, plan.is_taproot(), &options.allowed_sighash) {
+            return Err(BitcoinError::SighashNotAllowed {
+                index: *i,
+                sighash: plan.hash_type,
+            });
         }
     }
-    if signed.is_empty() {
+    if plans.is_empty() {
         return Err(BitcoinError::NothingToSign);
+    }
+    let tx = psbt.tx.clone();
+    // Every spent output, once, for the BIP-341 hashes (planning checked
+    // that they are all known when a taproot input needs them).
+    let all_spent: Option<Vec<TxOut>> = spent.iter().cloned().collect();
+    let mut signed = Vec::with_capacity(plans.len());
+    for (i, plan) in plans {
+        sign_planned(&mut psbt, i, &tx, all_spent.as_deref(), plan, keys, options)?;
+        signed.push(i);
     }
 
     let (mut transaction, mut txid) = (None, None);
@@ -183,19 +286,67 @@ pub fn sign_psbt(
     })
 }
 
+fn too_heavy() -> BitcoinError {
+    BitcoinError::InvalidTransaction(
+        "heavier than the standard limit of 400000 weight units once signed",
+    )
+}
+
+/// Whether the signer may use `hash_type`: ALL always, DEFAULT on taproot,
+/// anything else only when listed.
+fn sighash_allowed(hash_type: u32, taproot: bool, allowed: &[u32]) -> bool {
+    hash_type == SIGHASH_ALL
+        || (taproot && hash_type == SIGHASH_DEFAULT)
+        || allowed.contains(&hash_type)
+}
+
+/// The output spent by each input, `None` where the PSBT does not give it
+/// or gives it inconsistently (inputs of ours are then refused by the plan).
+fn spent_outputs(psbt: &Psbt) -> Vec<Option<TxOut>> {
+    (0..psbt.inputs.len())
+        .map(|i| psbt.spent_output(i).ok().flatten())
+        .collect()
+}
+
+/// The plans of every non-final input this key source would sign.
+fn plan_inputs(
+    psbt: &Psbt,
+    spent: &[Option<TxOut>],
+    keys: &dyn Secp256k1KeySource,
+    fingerprint: [u8; 4],
+) -> Result<Vec<(usize, Plan)>, BitcoinError> {
+    let mut plans = Vec::new();
+    let every_utxo_known = spent.iter().all(Option::is_some);
+    for i in 0..psbt.inputs.len() {
+        if is_final(&psbt.inputs[i]) {
+            continue;
+        }
+        if let Some(plan) = plan_input(psbt, i, every_utxo_known, keys, fingerprint)? {
+            plans.push((i, plan));
+        }
+    }
+    Ok(plans)
+}
+
 fn is_final(m: &Map) -> bool {
     get(m, &[IN_FINAL_SCRIPTSIG]).is_some() || get(m, &[IN_FINAL_SCRIPTWITNESS]).is_some()
 }
 
+/// The raw PSBT_IN_SIGHASH_TYPE of an input (validated as 4 bytes at parse).
+fn requested_sighash(m: &Map) -> Option<u32> {
+    get(m, &[IN_SIGHASH_TYPE])
+        .and_then(|v| <[u8; 4]>::try_from(v).ok())
+        .map(u32::from_le_bytes)
+}
+
 fn sighash_type(m: &Map, index: usize, taproot: bool) -> Result<u32, BitcoinError> {
-    match get(m, &[IN_SIGHASH_TYPE]) {
+    match requested_sighash(m) {
         None => Ok(if taproot {
             SIGHASH_DEFAULT
         } else {
             SIGHASH_ALL
         }),
-        Some(v) => {
-            let t = u32::from_le_bytes([v[0], v[1], v[2], v[3]]);
+        Some(t) => {
             let ok = matches!(t, 0x01..=0x03 | 0x81..=0x83) || (taproot && t == 0);
             if ok {
                 Ok(t)
@@ -206,12 +357,13 @@ fn sighash_type(m: &Map, index: usize, taproot: bool) -> Result<u32, BitcoinErro
     }
 }
 
-/// Keys in `bip32_derivation` entries of ours that derive to the listed key.
+/// Keys in `bip32_derivation` entries of ours that derive to the listed key,
+/// with their paths.
 fn our_ecdsa_keys(
     m: &Map,
     keys: &dyn Secp256k1KeySource,
     fingerprint: [u8; 4],
-) -> Result<Vec<(CompressedPublicKey, SigningKey)>, BitcoinError> {
+) -> Result<Vec<(CompressedPublicKey, Vec<u32>)>, BitcoinError> {
     let mut found = Vec::new();
     for (k, v) in m {
         if k[0] != IN_BIP32_DERIVATION || k.len() != 34 {
@@ -224,22 +376,48 @@ fn our_ecdsa_keys(
             continue;
         }
         let listed = CompressedPublicKey::from_slice(&k[1..])?;
-        let sk = keys.derive_signing_key(&path)?;
-        if CompressedPublicKey::from_k256(&sk.verifying_key().into()) == listed {
-            found.push((listed, sk));
+        if keys.derive_public_key(&path)? == listed {
+            found.push((listed, path));
         }
     }
     Ok(found)
 }
 
-fn sign_input(
-    psbt: &mut Psbt,
+/// What the signer will do for one input, decided before any signature.
+struct Plan {
+    kind: Kind,
+    /// The sighash type to sign with (absent resolved to ALL or DEFAULT).
+    hash_type: u32,
+    utxo: TxOut,
+    signer: PlanSigner,
+}
+
+enum PlanSigner {
+    /// The keys (and their paths) whose hash is the spent script's.
+    Ecdsa(Vec<(CompressedPublicKey, Vec<u32>)>),
+    /// The internal key, its path and the script tree's merkle root.
+    Taproot {
+        x: [u8; 32],
+        path: Vec<u32>,
+        merkle_root: Option<[u8; 32]>,
+    },
+}
+
+impl Plan {
+    fn is_taproot(&self) -> bool {
+        matches!(self.kind, Kind::P2tr(_))
+    }
+}
+
+/// Decide whether input `i` is ours and how it would be signed, checking
+/// everything that could make the signer refuse. `Ok(None)`: not ours.
+fn plan_input(
+    psbt: &Psbt,
     i: usize,
-    spent: &[Option<TxOut>],
+    every_utxo_known: bool,
     keys: &dyn Secp256k1KeySource,
     fingerprint: [u8; 4],
-    options: &SignOptions,
-) -> Result<bool, BitcoinError> {
+) -> Result<Option<Plan>, BitcoinError> {
     let m = &psbt.inputs[i];
     let names_us = m.iter().any(|(k, v)| match k[0] {
         IN_BIP32_DERIVATION => v.len() >= 4 && v[..4] == fingerprint,
@@ -247,7 +425,7 @@ fn sign_input(
         _ => false,
     });
     if !names_us {
-        return Ok(false);
+        return Ok(None);
     }
     // Now the input claims to be ours: inconsistent data is an error.
     let utxo = match psbt.spent_output(i)? {
@@ -260,6 +438,34 @@ fn sign_input(
     {
         return Err(bad(i, "redeem script does not match the spent script"));
     }
+    let tx = &psbt.tx;
+
+    if let [0x51, 0x20, x @ ..] = utxo.script_pubkey.as_slice()
+        && let Ok(output_key) = <[u8; 32]>::try_from(x)
+    {
+        let hash_type = sighash_type(m, i, true)?;
+        let Some((x, path, merkle_root)) = taproot_candidate(m, output_key, keys, fingerprint, i)?
+        else {
+            return Ok(None);
+        };
+        if hash_type & 0x1f == SIGHASH_SINGLE && i >= tx.outputs.len() {
+            return Err(bad(i, "sighash single without a matching output"));
+        }
+        if hash_type & SIGHASH_ANYONECANPAY == 0 && !every_utxo_known {
+            return Err(bad(i, "taproot signing needs every input's utxo"));
+        }
+        return Ok(Some(Plan {
+            kind: Kind::P2tr(output_key),
+            hash_type,
+            utxo,
+            signer: PlanSigner::Taproot {
+                x,
+                path,
+                merkle_root,
+            },
+        }));
+    }
+
     let ours = our_ecdsa_keys(m, keys, fingerprint)?;
     let kind = match classify(&utxo.script_pubkey, redeem) {
         Some(kind) => kind,
@@ -273,88 +479,49 @@ fn sign_input(
             });
             match nested {
                 Some(kind) => kind,
-                None => return Ok(false),
+                None => return Ok(None),
             }
         }
         // Not a script type we sign; leave it alone.
-        None => return Ok(false),
+        None => return Ok(None),
     };
-    let tx = psbt.tx.clone();
-
-    if let Kind::P2tr(output_key) = kind {
-        let hash_type = sighash_type(m, i, true)?;
-        return sign_taproot(
-            psbt,
-            i,
-            &tx,
-            spent,
-            output_key,
-            hash_type,
-            keys,
-            fingerprint,
-            options,
-        );
-    }
-
     let hash_type = sighash_type(m, i, false)?;
     if hash_type & 0x1f == SIGHASH_SINGLE && i >= tx.outputs.len() {
         return Err(bad(i, "sighash single without a matching output"));
     }
-    let mut did_sign = false;
-    for (pk, sk) in ours {
-        let pkh = hash160(&pk.to_bytes());
-        let digest = match kind {
-            Kind::P2wpkh(h) | Kind::P2shP2wpkh(h) if h == pkh => {
-                let script_code = p2pkh_script(&h);
-                segwit_v0_sighash(&tx, i, &script_code, utxo.value, hash_type)
-                    .ok_or(bad(i, "input index out of range"))?
-            }
-            Kind::P2pkh(h) if h == pkh => {
-                // BIP-174: no non-witness signature with only a witness utxo.
-                if get(&psbt.inputs[i], &[IN_NON_WITNESS_UTXO]).is_none() {
-                    return Err(bad(i, "legacy input needs the non-witness utxo"));
-                }
-                legacy_sighash(&tx, i, &utxo.script_pubkey, hash_type)
-            }
-            _ => continue,
-        };
-        let sig: k256::ecdsa::Signature = sk
-            .sign_prehash_recoverable(&digest)
-            .map(|(s, _)| s)
-            .map_err(|_| BitcoinError::Signing)?;
-        // BIP-62/BIP-146: low-S only (k256 already normalizes; be explicit).
-        let sig = sig.normalize_s().unwrap_or(sig);
-        let mut value = sig.to_der().as_bytes().to_vec();
-        value.push(hash_type as u8);
-        let mut key = vec![IN_PARTIAL_SIG];
-        key.extend_from_slice(&pk.to_bytes());
-        set(&mut psbt.inputs[i], key, value);
-        // Nested segwit: make sure the finalizer has the redeem script.
-        if let Kind::P2shP2wpkh(h) = kind {
-            set(
-                &mut psbt.inputs[i],
-                vec![IN_REDEEM_SCRIPT],
-                p2wpkh_script(&h),
-            );
-        }
-        did_sign = true;
+    let signers: Vec<_> = ours
+        .into_iter()
+        .filter(|(pk, _)| {
+            let pkh = hash160(&pk.to_bytes());
+            matches!(kind, Kind::P2wpkh(h) | Kind::P2shP2wpkh(h) | Kind::P2pkh(h) if h == pkh)
+        })
+        .collect();
+    if signers.is_empty() {
+        return Ok(None);
     }
-    Ok(did_sign)
+    // BIP-174: no non-witness signature with only a witness utxo.
+    if matches!(kind, Kind::P2pkh(_)) && get(m, &[IN_NON_WITNESS_UTXO]).is_none() {
+        return Err(bad(i, "legacy input needs the non-witness utxo"));
+    }
+    Ok(Some(Plan {
+        kind,
+        hash_type,
+        utxo,
+        signer: PlanSigner::Ecdsa(signers),
+    }))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn sign_taproot(
-    psbt: &mut Psbt,
-    i: usize,
-    tx: &Transaction,
-    spent: &[Option<TxOut>],
+/// The key-path signer of a taproot input: the first `tap_bip32_derivation`
+/// with no leaf hashes that names us (and the internal key, when given),
+/// if its key derives and tweaks to the output key.
+#[allow(clippy::type_complexity)]
+fn taproot_candidate(
+    m: &Map,
     output_key: [u8; 32],
-    hash_type: u32,
     keys: &dyn Secp256k1KeySource,
     fingerprint: [u8; 4],
-    options: &SignOptions,
-) -> Result<bool, BitcoinError> {
-    let m = &psbt.inputs[i];
+    i: usize,
+) -> Result<Option<([u8; 32], Vec<u32>, Option<[u8; 32]>)>, BitcoinError> {
     let merkle_root: Option<[u8; 32]> =
         get(m, &[IN_TAP_MERKLE_ROOT]).and_then(|v| v.try_into().ok());
     let internal: Option<[u8; 32]> = get(m, &[IN_TAP_INTERNAL_KEY]).and_then(|v| v.try_into().ok());
@@ -381,43 +548,94 @@ fn sign_taproot(
         break;
     }
     let Some((x, path)) = candidate else {
-        return Ok(false);
+        return Ok(None);
     };
-    let sk = keys.derive_signing_key(&path)?;
-    let pk = CompressedPublicKey::from_k256(&sk.verifying_key().into());
-    if pk.x_only() != x {
-        return Ok(false);
+    if keys.derive_public_key(&path)?.x_only() != x {
+        return Ok(None);
     }
     let (q, _) = taproot_tweak_public_key(&x, merkle_root.as_ref())?;
     if q != output_key {
-        return Ok(false);
+        return Ok(None);
     }
-    let acp = hash_type & 0x80 != 0;
-    let all: Vec<TxOut>;
-    let prevouts = if acp {
-        Prevouts::One(spent[i].as_ref().ok_or(bad(i, "no utxo to sign against"))?)
-    } else {
-        all = spent
-            .iter()
-            .map(|o| {
-                o.clone()
-                    .ok_or(bad(i, "taproot signing needs every input's utxo"))
-            })
-            .collect::<Result<_, _>>()?;
-        Prevouts::All(&all)
-    };
-    let digest = taproot_key_spend_sighash(tx, i, prevouts, hash_type as u8)
-        .ok_or(bad(i, "sighash single without a matching output"))?;
-    let tweaked = tweak_secret(&sk, &x, merkle_root.as_ref())?;
-    let sig = tweaked
-        .sign_raw(&digest, &options.aux_rand)
-        .map_err(|_| BitcoinError::Signing)?;
-    let mut value = sig.to_bytes().to_vec();
-    if hash_type != SIGHASH_DEFAULT {
-        value.push(hash_type as u8);
+    Ok(Some((x, path, merkle_root)))
+}
+
+/// Make the signatures a plan calls for.
+fn sign_planned(
+    psbt: &mut Psbt,
+    i: usize,
+    tx: &Transaction,
+    all_spent: Option<&[TxOut]>,
+    plan: Plan,
+    keys: &dyn Secp256k1KeySource,
+    options: &SignOptions,
+) -> Result<(), BitcoinError> {
+    let hash_type = plan.hash_type;
+    match plan.signer {
+        PlanSigner::Taproot {
+            x,
+            path,
+            merkle_root,
+        } => {
+            let sk = keys.derive_signing_key(&path)?;
+            if CompressedPublicKey::from_k256(&sk.verifying_key().into()).x_only() != x {
+                return Err(BitcoinError::KeyDerivation);
+            }
+            let prevouts = if hash_type & SIGHASH_ANYONECANPAY != 0 {
+                Prevouts::One(&plan.utxo)
+            } else {
+                Prevouts::All(all_spent.ok_or(bad(i, "taproot signing needs every input's utxo"))?)
+            };
+            let digest = taproot_key_spend_sighash(tx, i, prevouts, hash_type as u8)
+                .ok_or(bad(i, "sighash single without a matching output"))?;
+            let tweaked = tweak_secret(&sk, &x, merkle_root.as_ref())?;
+            let sig = tweaked
+                .sign_raw(&digest, &options.aux_rand)
+                .map_err(|_| BitcoinError::Signing)?;
+            let mut value = sig.to_bytes().to_vec();
+            if hash_type != SIGHASH_DEFAULT {
+                value.push(hash_type as u8);
+            }
+            set(&mut psbt.inputs[i], vec![IN_TAP_KEY_SIG], value);
+        }
+        PlanSigner::Ecdsa(signers) => {
+            for (pk, path) in signers {
+                let sk = keys.derive_signing_key(&path)?;
+                if CompressedPublicKey::from_k256(&sk.verifying_key().into()) != pk {
+                    return Err(BitcoinError::KeyDerivation);
+                }
+                let digest = match plan.kind {
+                    Kind::P2wpkh(h) | Kind::P2shP2wpkh(h) => {
+                        let script_code = p2pkh_script(&h);
+                        segwit_v0_sighash(tx, i, &script_code, plan.utxo.value, hash_type)
+                            .ok_or(bad(i, "input index out of range"))?
+                    }
+                    Kind::P2pkh(_) => legacy_sighash(tx, i, &plan.utxo.script_pubkey, hash_type),
+                    Kind::P2tr(_) => return Err(bad(i, "taproot input planned as ecdsa")),
+                };
+                let sig: k256::ecdsa::Signature = sk
+                    .sign_prehash_recoverable(&digest)
+                    .map(|(s, _)| s)
+                    .map_err(|_| BitcoinError::Signing)?;
+                // BIP-62/BIP-146: low-S only (k256 already normalizes; be explicit).
+                let sig = sig.normalize_s().unwrap_or(sig);
+                let mut value = sig.to_der().as_bytes().to_vec();
+                value.push(hash_type as u8);
+                let mut key = vec![IN_PARTIAL_SIG];
+                key.extend_from_slice(&pk.to_bytes());
+                set(&mut psbt.inputs[i], key, value);
+                // Nested segwit: make sure the finalizer has the redeem script.
+                if let Kind::P2shP2wpkh(h) = plan.kind {
+                    set(
+                        &mut psbt.inputs[i],
+                        vec![IN_REDEEM_SCRIPT],
+                        p2wpkh_script(&h),
+                    );
+                }
+            }
+        }
     }
-    set(&mut psbt.inputs[i], vec![IN_TAP_KEY_SIG], value);
-    Ok(true)
+    Ok(())
 }
 
 /// BIP-341 `taproot_tweak_seckey`: negate to the even-y key, add the tweak.
@@ -552,24 +770,58 @@ pub fn extract(psbt: &Psbt) -> Option<Transaction> {
     Some(tx)
 }
 
-/// The outputs with their addresses and values, which of them are change
-/// to this wallet, the value spent elsewhere and the fee.
+/// What a spending policy needs to know about a PSBT: its outputs (which
+/// are change), its inputs (amounts, whether each amount is proven, which
+/// are ours, the sighash types), the fee and the estimated size.
 ///
-/// An output is change when its `bip32_derivation` (or key-path-only
-/// `tap_bip32_derivation`) names our fingerprint, the key derived at that
-/// path is the listed key, and the output script is that key's P2WPKH,
-/// P2SH-P2WPKH, P2PKH or BIP-86 P2TR script.
+/// **Change.** An output is change only when its `bip32_derivation` (or,
+/// for a P2TR output, its key-path `tap_bip32_derivation`) names our
+/// fingerprint, the key derived at that path is the listed key, the output
+/// script is that key's script, and the path is exactly
+/// `m/purpose'/coin'/account'/1/i`: purpose 44 for P2PKH, 49 for
+/// P2SH-P2WPKH, 84 for P2WPKH, 86 for P2TR (BIP-86, no script tree); coin
+/// the network's coin type (0 on bitcoin, 1 on test networks); any
+/// hardened account; `i` below [`MAX_CHANGE_INDEX`]. For a single-key
+/// source ([`Secp256k1KeySource::is_single_key`]) the path must be `m`.
+/// Everything else is a recipient.
+///
+/// **Fee.** Inputs minus outputs; `None` when an input amount is missing,
+/// and an error (`outputs exceed inputs`) when the outputs are larger.
+///
+/// **Estimated vsize** (`ceil(weight / 4)`): the unsigned transaction, plus
+/// for each input not yet final, by the type of its spent script (the
+/// signer's plan for inputs of ours):
+/// - P2WPKH: witness of 107 bytes (item count 1, a 71-byte signature with
+///   its push byte, a 34-byte compressed key with its push byte);
+/// - P2SH-P2WPKH: the same witness and a 23-byte scriptSig (push of the
+///   22-byte redeem script);
+/// - P2PKH: a 106-byte scriptSig (71-byte signature, 33-byte key, two
+///   push bytes);
+/// - P2TR key path: witness of 66 bytes (count, push, 64-byte signature),
+///   67 with an explicit sighash type (65-byte signature);
+/// - anything else: nothing but its witness item count (1 weight unit).
+///
+/// Final inputs count with their actual scriptSig and witness. A segwit
+/// transaction adds 2 weight units (marker and flag). 71 bytes is a
+/// low-S DER signature with a 32-byte `r` plus the sighash byte; about
+/// half of real signatures have a 33-byte `r` (72 bytes), so the estimate
+/// is at most 1 byte per ECDSA input below the real size (1 vbyte for
+/// P2PKH, a quarter for witness inputs), and above it only when `r` or `s`
+/// happens to be shorter than 32 bytes (probability about 1/128 per
+/// signature, 1 byte each).
 pub fn summarize_psbt(
     psbt: &Psbt,
     keys: &dyn Secp256k1KeySource,
     network: Network,
 ) -> Result<PsbtSummary, BitcoinError> {
     let fingerprint = keys.master_fingerprint();
+    let single_key = keys.is_single_key();
     let mut outputs = Vec::with_capacity(psbt.tx.outputs.len());
     let mut spend_value: u64 = 0;
     let mut out_total: u64 = 0;
     for (index, (o, m)) in psbt.tx.outputs.iter().zip(&psbt.outputs).enumerate() {
-        let is_change = is_change_output(&o.script_pubkey, m, keys, fingerprint)?;
+        let is_change =
+            is_change_output(&o.script_pubkey, m, keys, fingerprint, network, single_key)?;
         if !is_change {
             spend_value = spend_value
                 .checked_add(o.value)
@@ -586,19 +838,157 @@ pub fn summarize_psbt(
             is_change,
         });
     }
+
+    let spent = spent_outputs(psbt);
+    let plans = plan_inputs(psbt, &spent, keys, fingerprint)?;
+    let mut inputs = Vec::with_capacity(psbt.inputs.len());
     let mut in_total: Option<u64> = Some(0);
-    for i in 0..psbt.inputs.len() {
-        let v = psbt.spent_output(i).ok().flatten().map(|o| o.value);
-        in_total = match (in_total, v) {
-            (Some(a), Some(b)) => a.checked_add(b),
+    for (index, (m, utxo)) in psbt.inputs.iter().zip(&spent).enumerate() {
+        let amount = utxo.as_ref().map(|o| o.value);
+        in_total = match (in_total, amount) {
+            (Some(a), Some(b)) => Some(
+                a.checked_add(b)
+                    .ok_or(BitcoinError::InvalidTransaction("input values overflow"))?,
+            ),
             _ => None,
         };
+        let script_pubkey = utxo.as_ref().map(|o| o.script_pubkey.clone());
+        let is_taproot = script_pubkey
+            .as_deref()
+            .is_some_and(|s| s.len() == 34 && s[..2] == [0x51, 0x20]);
+        inputs.push(InputInfo {
+            index,
+            amount,
+            // `spent` holds the output only when a non-witness UTXO's txid
+            // matched the prevout (and agreed with any witness UTXO).
+            amount_from_prev_tx: utxo.is_some() && get(m, &[IN_NON_WITNESS_UTXO]).is_some(),
+            script_pubkey,
+            ours: planned(&plans, index).is_some(),
+            sighash: requested_sighash(m),
+            is_taproot,
+        });
     }
+    let fee = match in_total {
+        Some(t) => Some(
+            t.checked_sub(out_total)
+                .ok_or(BitcoinError::InvalidTransaction("outputs exceed inputs"))?,
+        ),
+        None => None,
+    };
+    let acp = |p: &Plan| p.hash_type & SIGHASH_ANYONECANPAY != 0;
+    let amounts_proven = inputs.iter().all(|i| i.amount_from_prev_tx)
+        || (plans.iter().any(|(_, p)| p.is_taproot() && !acp(p))
+            && plans.iter().all(|(_, p)| !acp(p)));
+    let estimated_vsize = estimate_vsize(psbt, &spent, &plans);
     Ok(PsbtSummary {
         outputs,
         spend_value,
-        fee: in_total.and_then(|t| t.checked_sub(out_total)),
+        fee,
+        inputs,
+        amounts_proven,
+        estimated_vsize,
     })
+}
+
+/// Bytes of a CompactSize encoding of `n`.
+fn compact_size_len(n: usize) -> u64 {
+    match n {
+        0..=0xfc => 1,
+        0xfd..=0xffff => 3,
+        0x1_0000..=0xffff_ffff => 5,
+        _ => 9,
+    }
+}
+
+/// The plan of input `i` (plans are in input order).
+fn planned(plans: &[(usize, Plan)], i: usize) -> Option<&Plan> {
+    plans
+        .binary_search_by_key(&i, |(j, _)| *j)
+        .ok()
+        .and_then(|k| plans.get(k))
+        .map(|(_, p)| p)
+}
+
+/// The estimate documented on [`summarize_psbt`], in vbytes.
+fn estimate_vsize(psbt: &Psbt, spent: &[Option<TxOut>], plans: &[(usize, Plan)]) -> u64 {
+    estimate_weight(psbt, spent, plans).div_ceil(4)
+}
+
+/// The estimated weight of the signed transaction, in weight units.
+fn estimate_weight(psbt: &Psbt, spent: &[Option<TxOut>], plans: &[(usize, Plan)]) -> u64 {
+    // A low-S DER ECDSA signature with a 32-byte r, plus the sighash byte.
+    const ECDSA_SIG: u64 = 71;
+    const PUBKEY: u64 = 33;
+    const P2WPKH_WITNESS: u64 = 1 + (1 + ECDSA_SIG) + (1 + PUBKEY);
+    const P2PKH_SCRIPT_SIG: u64 = (1 + ECDSA_SIG) + (1 + PUBKEY);
+    const P2SH_P2WPKH_SCRIPT_SIG: u64 = 1 + 22;
+
+    // Every scriptSig of the unsigned transaction is empty (parse checks).
+    let mut base = psbt.tx.serialize_no_witness().len() as u64;
+    let mut witness: u64 = 0;
+    let mut segwit = false;
+    // The scriptSig grows from its empty 1-byte length to length + bytes.
+    let script_sig = |len: u64| compact_size_len(len as usize) - 1 + len;
+    for (i, m) in psbt.inputs.iter().enumerate() {
+        if is_final(m) {
+            if let Some(ss) = get(m, &[IN_FINAL_SCRIPTSIG]) {
+                base += script_sig(ss.len() as u64);
+            }
+            match get(m, &[IN_FINAL_SCRIPTWITNESS]) {
+                Some(w) => {
+                    witness += w.len() as u64;
+                    segwit = true;
+                }
+                None => witness += 1,
+            }
+            continue;
+        }
+        let kind = match planned(plans, i) {
+            Some(p) => Some(p.kind),
+            None => spent
+                .get(i)
+                .and_then(Option::as_ref)
+                .and_then(|u| classify(&u.script_pubkey, get(m, &[IN_REDEEM_SCRIPT]))),
+        };
+        match kind {
+            Some(Kind::P2wpkh(_)) => {
+                witness += P2WPKH_WITNESS;
+                segwit = true;
+            }
+            Some(Kind::P2shP2wpkh(_)) => {
+                base += script_sig(P2SH_P2WPKH_SCRIPT_SIG);
+                witness += P2WPKH_WITNESS;
+                segwit = true;
+            }
+            Some(Kind::P2pkh(_)) => {
+                base += script_sig(P2PKH_SCRIPT_SIG);
+                witness += 1;
+            }
+            Some(Kind::P2tr(_)) => {
+                let explicit = requested_sighash(m).is_some_and(|t| t != SIGHASH_DEFAULT);
+                witness += 1 + 1 + if explicit { 65 } else { 64 };
+                segwit = true;
+            }
+            None => witness += 1,
+        }
+    }
+    base * 4 + if segwit { 2 + witness } else { 0 }
+}
+
+/// The path of a change output for this script type on this network.
+fn is_change_path(path: &[u32], t: AddressType, network: Network, single_key: bool) -> bool {
+    if single_key {
+        return path.is_empty();
+    }
+    match path {
+        [purpose, coin, account, 1, index] => {
+            *purpose == t.purpose() | HARDENED
+                && *coin == network.coin_type() | HARDENED
+                && *account & HARDENED != 0
+                && *index < MAX_CHANGE_INDEX
+        }
+        _ => false,
+    }
 }
 
 fn is_change_output(
@@ -606,6 +996,8 @@ fn is_change_output(
     m: &Map,
     keys: &dyn Secp256k1KeySource,
     fingerprint: [u8; 4],
+    network: Network,
+    single_key: bool,
 ) -> Result<bool, BitcoinError> {
     for (k, v) in m {
         match k[0] {
@@ -617,14 +1009,21 @@ fn is_change_output(
                     continue;
                 }
                 let listed = CompressedPublicKey::from_slice(&k[1..])?;
-                if keys.derive_public_key(&path)? != listed {
-                    continue;
-                }
                 let h = hash160(&listed.to_bytes());
                 let w = p2wpkh_script(&h);
-                if spk == w.as_slice()
-                    || spk == p2pkh_script(&h).as_slice()
-                    || spk == p2sh_script(&hash160(&w)).as_slice()
+                let t = if spk == w.as_slice() {
+                    AddressType::P2wpkh
+                } else if spk == p2sh_script(&hash160(&w)).as_slice() {
+                    AddressType::P2shP2wpkh
+                } else if spk == p2pkh_script(&h).as_slice() {
+                    AddressType::P2pkh
+                } else {
+                    continue;
+                };
+                // The path is checked first: nothing is derived at a path
+                // that could not be change anyway.
+                if is_change_path(&path, t, network, single_key)
+                    && keys.derive_public_key(&path)? == listed
                 {
                     return Ok(true);
                 }
@@ -643,11 +1042,11 @@ fn is_change_output(
                     Ok(x) => x,
                     Err(_) => continue,
                 };
-                if keys.derive_public_key(&path)?.x_only() != x {
-                    continue;
-                }
                 let (q, _) = taproot_tweak_public_key(&x, None)?;
-                if spk == p2tr_script(&q).as_slice() {
+                if spk == p2tr_script(&q).as_slice()
+                    && is_change_path(&path, AddressType::P2tr, network, single_key)
+                    && keys.derive_public_key(&path)?.x_only() == x
+                {
                     return Ok(true);
                 }
             }

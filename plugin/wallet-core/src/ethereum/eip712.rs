@@ -778,7 +778,11 @@ fn encode_atomic(ty: &Ty<'_>, v: &Value, path: &str) -> Result<[u8; 32], TypedDa
 /// The word that hashing encodes for `v` as the atomic type `ty_name`
 /// (`address`, `uintN`, `bool`, `bytesN`, ...): the same checks, the same
 /// bytes. For decoders that must read exactly what is signed.
-pub(crate) fn atomic_word(ty_name: &str, v: &Value, path: &str) -> Result<[u8; 32], TypedDataError> {
+pub(crate) fn atomic_word(
+    ty_name: &str,
+    v: &Value,
+    path: &str,
+) -> Result<[u8; 32], TypedDataError> {
     let ty = atomic(ty_name).ok_or_else(|| TypedDataError::UnknownType(clip(ty_name)))?;
     encode_atomic(&ty, v, path)
 }

@@ -59,7 +59,11 @@ macro_rules! param {
     (address $name:literal) => {
         Param {
             kind: Kind::Address,
-            bad_value: concat!("`", $name, "` is not an address (its upper 12 bytes must be zero)"),
+            bad_value: concat!(
+                "`",
+                $name,
+                "` is not an address (its upper 12 bytes must be zero)"
+            ),
             bad_offset: "",
             bad_length: "",
             bad_padding: "",
@@ -447,13 +451,11 @@ fn movements(
             from: Some(*from),
             ..movement(Transfer, to, *recipient)
         }),
-        (Call::Approve | Call::IncreaseAllowance, [A(spender), N(amount)]) => {
-            one(TokenMovement {
-                amount: *amount,
-                unlimited: *amount == U256::MAX,
-                ..movement(Approval, to, *spender)
-            })
-        }
+        (Call::Approve | Call::IncreaseAllowance, [A(spender), N(amount)]) => one(TokenMovement {
+            amount: *amount,
+            unlimited: *amount == U256::MAX,
+            ..movement(Approval, to, *spender)
+        }),
         (Call::SafeTransferFrom721, [A(from), A(recipient), N(id)])
         | (Call::SafeTransferFrom721Data, [A(from), A(recipient), N(id), D(_)]) => {
             one(TokenMovement {
@@ -475,17 +477,16 @@ fn movements(
             if ids.len() != values.len() {
                 return Err("`ids` and `values` have different lengths");
             }
-            Ok(
-                ids.iter()
-                    .zip(values)
-                    .map(|(id, value)| TokenMovement {
-                        amount: *value,
-                        token_id: Some(*id),
-                        from: Some(*from),
-                        ..movement(Transfer, to, *recipient)
-                    })
-                    .collect(),
-            )
+            Ok(ids
+                .iter()
+                .zip(values)
+                .map(|(id, value)| TokenMovement {
+                    amount: *value,
+                    token_id: Some(*id),
+                    from: Some(*from),
+                    ..movement(Transfer, to, *recipient)
+                })
+                .collect())
         }
         (Call::SetApprovalForAll, [A(operator), B(approved)]) => one(TokenMovement {
             unlimited: *approved,

@@ -164,7 +164,10 @@ pub fn decode_typed_data(td: &TypedData) -> Result<TypedIntent, TypedIntentError
     };
     let permit2 = matches!(
         standard.which,
-        Std::PermitSingle | Std::PermitBatch | Std::PermitTransferFrom | Std::PermitBatchTransferFrom
+        Std::PermitSingle
+            | Std::PermitBatch
+            | Std::PermitTransferFrom
+            | Std::PermitBatchTransferFrom
     );
     if permit2 && !(contract == PERMIT2 && domain_name_is(td, "Permit2")) {
         return Ok(other());
@@ -198,7 +201,10 @@ const PERMIT_DETAILS: &[M] = &[
     M::Atomic("nonce", "uint48"),
 ];
 
-const TOKEN_PERMISSIONS: &[M] = &[M::Atomic("token", "address"), M::Atomic("amount", "uint256")];
+const TOKEN_PERMISSIONS: &[M] = &[
+    M::Atomic("token", "address"),
+    M::Atomic("amount", "uint256"),
+];
 
 const AUTHORIZATION: &[M] = &[
     M::Atomic("from", "address"),
@@ -209,14 +215,13 @@ const AUTHORIZATION: &[M] = &[
     M::Atomic("nonce", "bytes32"),
 ];
 
+/// A checked struct value: the object and its atomic members' words.
+type Checked<'v> = (&'v Map<String, Value>, Vec<[u8; 32]>);
+
 /// Checks a struct value of a recognised type: an object with exactly the
 /// members (no more, none missing or null), each atomic member encoded by the
 /// hashing code. Returns the object and the atomic members' words, in order.
-fn read_struct<'v>(
-    v: &'v Value,
-    path: &str,
-    members: &[M],
-) -> Result<(&'v Map<String, Value>, Vec<[u8; 32]>), TypedDataError> {
+fn read_struct<'v>(v: &'v Value, path: &str, members: &[M]) -> Result<Checked<'v>, TypedDataError> {
     let obj = v.as_object().ok_or_else(|| TypedDataError::InvalidValue {
         path: path.to_owned(),
         reason: "must be an object",
@@ -249,10 +254,9 @@ fn nested<'v>(
     path: &str,
     name: &str,
 ) -> Result<&'v Value, TypedDataError> {
-    obj.get(name)
-        .ok_or_else(|| TypedDataError::MissingMember {
-            path: format!("{path}.{name}"),
-        })
+    obj.get(name).ok_or_else(|| TypedDataError::MissingMember {
+        path: format!("{path}.{name}"),
+    })
 }
 
 /// The entries of an array member, bounded before they are read.

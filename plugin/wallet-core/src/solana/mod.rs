@@ -24,6 +24,22 @@
 //! the input, never allocates more than the input can justify, and rejects
 //! trailing bytes, so it cannot panic on malformed input (a property test
 //! feeds it random bytes).
+//!
+//! [`decode_message`] (in `intent.rs`) says what a parsed message does for the
+//! signing policy; [`could_be_transaction_message`] guards message signing.
+
+mod intent;
+mod programs;
+
+pub use intent::{
+    AccountRef, DEFAULT_INSTRUCTION_COMPUTE_UNIT_LIMIT, LamportKind, LamportTransfer,
+    MAX_COMPUTE_UNIT_LIMIT, SolanaIntent, SolanaIntentError, TokenKind, TokenMovement,
+    TokenProgram, could_be_transaction_message, decode_message,
+};
+pub use programs::{
+    ASSOCIATED_TOKEN_PROGRAM, COMPUTE_BUDGET_PROGRAM, MEMO_V1_PROGRAM, MEMO_V2_PROGRAM,
+    SYSTEM_PROGRAM, TOKEN_2022_PROGRAM, TOKEN_PROGRAM, associated_token_address,
+};
 
 use crate::hd::DerivationPath;
 use crate::keys::Ed25519PublicKey;
