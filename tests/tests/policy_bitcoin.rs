@@ -30,9 +30,11 @@ fn s() -> [u8; 64] {
 
 const IN0: &str = "m/84'/0'/0'/0/0";
 
-/// Gives every input its full previous transaction, rebuilt exactly as
-/// `PsbtBuilder::input` made it (version 2, lock time = index + 1, one
-/// null input, the previous output); asserts the txid matches the outpoint.
+/// Gives every input its full previous transaction (`PsbtBuilder` adds it
+/// unless told `witness_utxo_only`); this rebuilds it independently, exactly
+/// as `PsbtBuilder::input` makes it: version 2, lock time = index + 1, one
+/// null input, the previous output; and asserts the txid matches the
+/// outpoint.
 fn prove(psbt: &mut Psbt, prevouts: &[TxOut]) {
     for (i, prevout) in prevouts.iter().enumerate() {
         let prev_tx = Transaction {
@@ -63,7 +65,12 @@ fn b64(p: &Psbt) -> String {
 /// change at m/84'/0'/0'/1/0; amounts proven when `proven`.
 fn spend(pays: &[(&str, u64)], sats: u64, change: u64, proven: bool) -> (Psbt, Vec<TxOut>) {
     let seed = s();
-    let mut b = PsbtBuilder::new().input("p2wpkh", &seed, abandon_fp(), IN0, sats);
+    let b = if proven {
+        PsbtBuilder::new()
+    } else {
+        PsbtBuilder::new().witness_utxo_only()
+    };
+    let mut b = b.input("p2wpkh", &seed, abandon_fp(), IN0, sats);
     for (a, v) in pays {
         b = b.pay(a, *v);
     }
