@@ -944,3 +944,45 @@ fn other_typed_data_needs_a_listed_verifying_contract_or_the_flag() {
         me()
     );
 }
+
+/// Two keys of token_limits that are the same address in different case
+/// (lower case and EIP-55) name one token: the limit written under either
+/// must hold (or the write must be refused), never be silently replaced by
+/// the other entry's "no limit".
+#[test]
+fn a_token_limit_is_not_lost_to_the_same_address_in_another_case() {
+    let e = Engine::start();
+    // A token address whose EIP-55 form has letters in both cases.
+    let tok = Address::repeat_byte(0xab);
+    let checksum = tok.to_checksum(None);
+    assert_ne!(checksum, low(tok), "the test needs a mixed-case checksum");
+    assert_ne!(checksum[2..], checksum[2..].to_uppercase(), "mixed case");
+    for (w, limited_key, open_key) in [
+        ("lc", low(tok), checksum.clone()),
+        ("cs", checksum.clone(), low(tok)),
+    ] {
+        e.abandon(w, json!({}));
+        let mut limits = serde_json::Map::new();
+        limits.insert(limited_key.clone(), json!({"max_value_per_tx": "1000"}));
+        limits.insert(open_key.clone(), json!({}));
+        let r = e.write(
+            &format!("crypto/policies/{w}/ethereum"),
+            json!({"token_limits": limits}),
+        );
+        if r.status == 400 {
+            expect_400_naming(&r, "token_limits");
+            continue;
+        }
+        assert!(matches!(r.status, 200 | 204), "{}", r.body);
+        let over = sign_tx(&e, w, call(tok, &transfer(good(), 1001)));
+        assert_eq!(
+            over.status, 403,
+            "token_limits {{{limited_key}: max 1000, {open_key}: {{}}}} was accepted and a \
+             transfer of 1001 signed: {}",
+            over.body
+        );
+        expect_403_naming(&over, "token_limits");
+        let ok = transfer(good(), 1000);
+        signed_call(&sign_tx(&e, w, call(tok, &ok)), tok, &ok);
+    }
+}

@@ -708,3 +708,45 @@ fn sign_message_never_signs_a_transaction_message() {
         expect_403_naming(&sm("quiet", bytes), "allow_message_signing");
     }
 }
+
+/// A v0 instruction whose program id index points into the lookup table's
+/// addresses: the program cannot be known offline (and the runtime does not
+/// load programs from lookup tables), so with a policy it is never signed.
+#[test]
+fn a_program_loaded_from_a_lookup_table_is_not_signed_under_a_policy() {
+    let e = Engine::start();
+    wallet(&e, "lp", Some(json!({"max_value_per_tx": "1000000"})));
+    let placeholder = [0xab; 32];
+    let mut m = message(
+        me(),
+        &[Ix {
+            program: placeholder,
+            accounts: vec![Acc::Loaded(0)],
+            data: vec![],
+        }],
+        true,
+    );
+    // Static keys [me, placeholder], the loaded address is index 2. The
+    // instruction's program index sits after the version byte, the header
+    // (3), the key count (1), two keys (64), the blockhash (32) and the
+    // instruction count (1).
+    assert_eq!(m[102], 1, "layout");
+    m[102] = 2;
+    let r = sign(&e, "lp", &m);
+    assert!(
+        matches!(r.status, 400 | 403),
+        "an instruction of a program from a lookup table was signed: {}",
+        r.body
+    );
+    // The same instruction with its program static is refused by name.
+    let static_program = message(
+        me(),
+        &[Ix {
+            program: placeholder,
+            accounts: vec![Acc::Loaded(0)],
+            data: vec![],
+        }],
+        true,
+    );
+    expect_403_naming(&sign(&e, "lp", &static_program), "allowed_programs");
+}
