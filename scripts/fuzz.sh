@@ -14,6 +14,16 @@
 #   FUZZ_TIMEOUT     libFuzzer -timeout: seconds one input may take before it is a hang (default 10)
 #   FUZZ_TOOLS_ROOT  where install-fuzz.sh keeps cargo-fuzz (default .tools)
 #
+# Inputs are as large as the limits each target tests (max_len below: a 4 MB PSBT, 1 MiB of
+# typed data, a 64 KiB Solana transaction; backend_request bodies up to 6 MiB, enough for a
+# PSBT at its limit in base64, though the host accepts 32 MiB, which libFuzzer cannot mutate
+# at a useful speed), and every target runs its input on a thread with the runtime's 2 MiB
+# stack (vault_plugin_crypto::fuzzing::on_runtime_stack): libFuzzer's defaults (4 KiB inputs
+# from an empty corpus, an 8 MiB main-thread stack) hid stack overflows and quadratic
+# parsing. -rss_limit_mb reports an input that makes the process exceed 2 GiB, and
+# -malloc_limit_mb one allocation above 512 MiB (libFuzzer sees single allocations only
+# with a sanitizer, FUZZ_SANITIZER=address).
+#
 # Exits 1 when any target found a crash; its reproducer is under plugin/fuzz/artifacts/<target>/.
 # Replay it (FUZZ_VERBOSE=1 also prints what a backend_request input did), from plugin/:
 #   RUSTC_BOOTSTRAP=1 cargo fuzz run -s none <target> fuzz/artifacts/<target>/crash-...
@@ -67,6 +77,19 @@ BUILD_FLAGS=(--sanitizer "$SANITIZER")
 # libFuzzer's flags are nightly-only (-Z...); the pinned stable toolchain accepts them with
 # RUSTC_BOOTSTRAP. Only this script's cargo invocations see it.
 export RUSTC_BOOTSTRAP=1
+
+# The largest input of each target, in bytes: the limit the target's parser enforces, a
+# little above it so that the refusal is exercised too.
+max_len() {
+    case "$1" in
+        bitcoin_psbt) printf '%s\n' 4100000 ;;          # MAX_PSBT_BYTES 4 000 000
+        ethereum_typed_data) printf '%s\n' 1100000 ;;   # MAX_JSON_BYTES 1 MiB
+        ethereum_transaction) printf '%s\n' 300000 ;;   # calldata: 128 KiB as hex
+        solana_transaction) printf '%s\n' 70000 ;;      # MAX_TRANSACTION_BYTES 64 KiB
+        backend_request) printf '%s\n' 6291456 ;;       # 6 MiB (the host allows 32 MiB)
+        *) printf '%s\n' 65536 ;;                       # derivation_path, plugin_env
+    esac
+}
 
 # The last "key: value" of a libFuzzer final-stats line, e.g. stat number_of_executed_units.
 stat() {
@@ -133,7 +156,8 @@ main() {
         timeout --kill-after=10 "$((SECONDS_PER_TARGET + 120))" \
             cargo fuzz run "${BUILD_FLAGS[@]}" "$t" "${dirs[@]}" -- \
             -max_total_time="$SECONDS_PER_TARGET" -timeout="$INPUT_TIMEOUT" \
-            -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
+            -rss_limit_mb=2048 -malloc_limit_mb=512 -max_len="$(max_len "$t")" \
+            -print_final_stats=1 \
             -artifact_prefix="$artifacts/" "${extra[@]}" >"$logf" 2>&1 || rc=$?
 
         local execs rate corp cov grown result

@@ -14,3 +14,54 @@ use crate::logical::LogicalError;
 pub fn request_body(text: &str) -> Result<Map<String, Value>, LogicalError> {
     crate::bridge::convert::parse_data(text)
 }
+
+/// The stack of the threads requests run on: tokio's worker and blocking
+/// threads keep Rust's default of 2 MiB (`serve` does not change it).
+pub const RUNTIME_THREAD_STACK_BYTES: usize = 2 * 1024 * 1024;
+
+/// Runs `f` on a thread with the stack of the runtime's threads, so that a
+/// fuzz target finds the recursion that overflows it (libFuzzer runs
+/// targets on the 8 MiB main thread, which hid such bugs). A panic is
+/// resumed on the caller's thread, where libFuzzer reports it; a stack
+/// overflow aborts the process, which libFuzzer reports too.
+pub fn on_runtime_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("fuzz-worker".into())
+            .stack_size(RUNTIME_THREAD_STACK_BYTES)
+            .spawn_scoped(scope, f);
+        match worker {
+            Ok(handle) => match handle.join() {
+                Ok(v) => v,
+                Err(payload) => std::panic::resume_unwind(payload),
+            },
+            Err(e) => panic!("cannot start a fuzz worker thread: {e}"),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn depth(n: usize) -> usize {
+        // A frame large enough that 2 MiB holds a few thousand of them.
+        let pad = std::hint::black_box([0u8; 512]);
+        if n == 0 {
+            usize::from(pad[0])
+        } else {
+            depth(n - 1) + 1 + usize::from(pad[1])
+        }
+    }
+
+    #[test]
+    fn the_worker_runs_the_closure_and_returns_its_value() {
+        assert_eq!(on_runtime_stack(|| depth(100)), 100);
+    }
+
+    #[test]
+    fn a_panic_in_the_worker_reaches_the_caller() {
+        let r = std::panic::catch_unwind(|| on_runtime_stack(|| panic!("boom")));
+        assert!(r.is_err());
+    }
+}

@@ -7,9 +7,23 @@
 //!
 //! Invariant: callers never pass secret material to a log macro. Nothing in
 //! this module can redact; it only formats.
+//!
+//! Levels: the process has one (from the environment), and each mount may
+//! have its own (the mount option `log_level`, given to the plugin in
+//! `Setup`). One process serves every mount, so a mount's level is not
+//! global: the bridge runs each RPC of a mount inside [`scope`], and a
+//! record is written when its level is within the level of the mount whose
+//! work logs it (the process level outside any mount's work). `log`'s
+//! global maximum is the loosest of all of them, so that no mount's record
+//! is filtered out before the logger sees it.
 
+use std::collections::HashMap;
+use std::future::Future;
 use std::io::Write;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use parking_lot::Mutex;
 
 use log::{Level, LevelFilter, Log, Metadata, Record};
 use serde_json::{Map, Value};
@@ -22,14 +36,96 @@ struct HcLogger;
 
 static LOGGER: HcLogger = HcLogger;
 static INSTALLED: OnceLock<()> = OnceLock::new();
+/// The process level, as `LevelFilter as usize`.
+static PROCESS_LEVEL: AtomicUsize = AtomicUsize::new(LevelFilter::Info as usize);
+/// The level of each mount that set one, by multiplex id.
+static MOUNT_LEVELS: Mutex<Option<HashMap<String, LevelFilter>>> = Mutex::new(None);
 
-/// Installs the logger once; later calls only change the level.
+tokio::task_local! {
+    /// The level of the mount whose work the current task does.
+    static MOUNT_LEVEL: LevelFilter;
+}
+
+const LEVELS: [LevelFilter; 6] = [
+    LevelFilter::Off,
+    LevelFilter::Error,
+    LevelFilter::Warn,
+    LevelFilter::Info,
+    LevelFilter::Debug,
+    LevelFilter::Trace,
+];
+
+fn level_from_usize(n: usize) -> LevelFilter {
+    LEVELS.get(n).copied().unwrap_or(LevelFilter::Info)
+}
+
+/// Installs the logger once and sets the process level.
 pub fn init(level: LevelFilter) {
     INSTALLED.get_or_init(|| {
         // Only fails if another logger is installed, in which case we keep it.
         let _ = log::set_logger(&LOGGER);
     });
-    log::set_max_level(level);
+    PROCESS_LEVEL.store(level as usize, Ordering::Relaxed);
+    update_max_level();
+}
+
+/// The process level (outside any mount's work, and for mounts without a
+/// `log_level` of their own).
+pub fn process_level() -> LevelFilter {
+    level_from_usize(PROCESS_LEVEL.load(Ordering::Relaxed))
+}
+
+/// Sets (`Some`) or clears (`None`) the level of one mount, by its
+/// multiplex id, and returns the level its work logs at.
+pub fn set_mount_level(mount: &str, level: Option<LevelFilter>) -> LevelFilter {
+    {
+        let mut levels = MOUNT_LEVELS.lock();
+        let map = levels.get_or_insert_with(HashMap::new);
+        match level {
+            Some(l) => {
+                map.insert(mount.to_string(), l);
+            }
+            None => {
+                map.remove(mount);
+            }
+        }
+    }
+    update_max_level();
+    level.unwrap_or_else(process_level)
+}
+
+/// `log`'s global maximum: the loosest of the process and mount levels.
+fn update_max_level() {
+    let mounts = MOUNT_LEVELS
+        .lock()
+        .as_ref()
+        .and_then(|m| m.values().copied().max())
+        .unwrap_or(LevelFilter::Off);
+    log::set_max_level(process_level().max(mounts));
+}
+
+/// Runs `fut` as work of a mount that logs at `level`.
+pub fn scope<F: Future>(level: LevelFilter, fut: F) -> impl Future<Output = F::Output> {
+    MOUNT_LEVEL.scope(level, fut)
+}
+
+/// The level of the work in progress: its mount's, else the process's.
+pub fn current_level() -> LevelFilter {
+    MOUNT_LEVEL
+        .try_with(|l| *l)
+        .unwrap_or_else(|_| process_level())
+}
+
+/// Whether a record at `level` from `target` is written now.
+fn should_log(level: Level, target: &str) -> bool {
+    let current = current_level();
+    if level > current {
+        return false;
+    }
+    // Dependencies (h2, rustls, tonic) log through `log` too; keep them
+    // at debug and below so an info log shows only our own events.
+    let ours = target.starts_with("vault_plugin_crypto");
+    ours || level <= Level::Warn || current >= LevelFilter::Debug
 }
 
 /// Parses a hclog level name (`trace|debug|info|warn|error|off`), case-insensitively.
@@ -98,17 +194,11 @@ pub fn format_record(record: &Record<'_>, now: OffsetDateTime) -> String {
 
 impl Log for HcLogger {
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        metadata.level() <= log::max_level()
+        should_log(metadata.level(), metadata.target())
     }
 
     fn log(&self, record: &Record<'_>) {
         if !self.enabled(record.metadata()) {
-            return;
-        }
-        // Dependencies (h2, rustls, tonic) log through `log` too; keep them
-        // at debug and below so an info log shows only our own events.
-        let ours = record.target().starts_with("vault_plugin_crypto");
-        if !ours && record.level() > Level::Warn && log::max_level() < LevelFilter::Debug {
             return;
         }
         let line = format_record(record, OffsetDateTime::now_utc());
@@ -152,6 +242,54 @@ mod tests {
         assert_eq!(v["@module"], MODULE);
         assert_eq!(v["@timestamp"], "1970-01-01T00:00:00.000000Z");
         assert!(!line.contains('\n'));
+    }
+
+    #[tokio::test]
+    async fn a_mounts_level_applies_to_its_own_work_only() {
+        // The process level stays at its default (info) in unit tests.
+        let quiet = set_mount_level("quiet-mount", Some(LevelFilter::Error));
+        let loud = set_mount_level("loud-mount", Some(LevelFilter::Trace));
+        let plain = set_mount_level("plain-mount", None);
+        assert_eq!(quiet, LevelFilter::Error);
+        assert_eq!(plain, process_level());
+        let ours = "vault_plugin_crypto::paths";
+        let (q_info, q_error) = scope(quiet, async {
+            (
+                should_log(Level::Info, ours),
+                should_log(Level::Error, ours),
+            )
+        })
+        .await;
+        assert!(!q_info && q_error, "the quiet mount logs errors only");
+        let l_trace = scope(loud, async { should_log(Level::Trace, ours) }).await;
+        assert!(l_trace, "the loud mount logs trace");
+        let p_info = scope(plain, async {
+            (
+                should_log(Level::Info, ours),
+                should_log(Level::Debug, ours),
+            )
+        })
+        .await;
+        assert_eq!(
+            p_info,
+            (true, false),
+            "a mount without a level has the process's"
+        );
+        // Outside any mount: the process level, whatever the mounts set.
+        assert!(should_log(Level::Info, ours) && !should_log(Level::Trace, ours));
+        // The global maximum lets the loudest mount's records through.
+        assert_eq!(log::max_level(), LevelFilter::Trace);
+        set_mount_level("loud-mount", None);
+        set_mount_level("quiet-mount", None);
+        assert_eq!(log::max_level(), process_level());
+        // Dependencies' chatter needs debug, even inside a loud scope.
+        assert!(!should_log(Level::Info, "h2::codec"));
+        assert!(
+            scope(LevelFilter::Debug, async {
+                should_log(Level::Info, "h2::codec")
+            })
+            .await
+        );
     }
 
     #[test]

@@ -39,6 +39,9 @@ pub struct Client {
 struct Inner {
     http: reqwest::Client,
     nodes: Vec<Url>,
+    /// Where a redirect may lead (a standby's 307 to the active node): the configured nodes,
+    /// plus, for a [`crate::register::Cluster`]'s one-node clients, the cluster's other nodes.
+    redirect_targets: Vec<Url>,
     token: Option<Token>,
     namespace: Option<String>,
     retry: RetryPolicy,
@@ -96,6 +99,31 @@ pub(crate) fn normalize_mount(mount: &str) -> Result<String> {
     Ok(m.to_owned())
 }
 
+/// How many redirects one request follows (a standby to the active node is one; more is a
+/// loop or a misconfiguration).
+const MAX_REDIRECTS: u32 = 2;
+
+/// The configured node a redirect from `from` to `location` may be followed to, compared by
+/// origin (scheme, host and port; the path and query of `location` are never used: the
+/// request is sent again with its own path). `Err` says why not.
+pub(crate) fn redirect_target<'a>(
+    from: &Url,
+    location: &Url,
+    allowed: &'a [Url],
+) -> std::result::Result<&'a Url, &'static str> {
+    if from.scheme() == "https" && location.scheme() != "https" {
+        return Err("a redirect from https to http is never followed");
+    }
+    allowed
+        .iter()
+        .find(|n| n.origin() == location.origin())
+        .ok_or("the target is not one of the configured nodes")
+}
+
+fn origin_string(u: &Url) -> String {
+    u.origin().ascii_serialization()
+}
+
 fn backoff(retry: &RetryPolicy, round: u32) -> Duration {
     let factor = 1u32.checked_shl(round.min(16)).unwrap_or(u32::MAX);
     retry
@@ -106,7 +134,17 @@ fn backoff(retry: &RetryPolicy, round: u32) -> Duration {
 
 impl Client {
     /// Build a client from a [`Config`].
+    ///
+    /// Redirects: the client never sends the token or a body to an address that is not one
+    /// of `config.addresses`, and never from https to http. A 307/308 (a standby pointing at
+    /// the active node) to one of the configured nodes is followed by sending the same request
+    /// to that node; any other redirect is an [`Error::Redirect`].
     pub fn new(config: Config) -> Result<Self> {
+        Self::with_redirect_targets(config, &[])
+    }
+
+    /// [`Client::new`], also following redirects to `extra` (the other nodes of a cluster).
+    pub(crate) fn with_redirect_targets(config: Config, extra: &[String]) -> Result<Self> {
         if config.addresses.is_empty() {
             return Err(Error::Config("no node address given".into()));
         }
@@ -116,8 +154,15 @@ impl Client {
             .map(|a| normalize_node(a))
             .collect::<Result<Vec<_>>>()?;
         let mount = normalize_mount(&config.mount)?;
+        let mut redirect_targets = nodes.clone();
+        for a in extra {
+            redirect_targets.push(normalize_node(a)?);
+        }
 
         let mut builder = reqwest::Client::builder()
+            // Redirects are ours to judge (`raw_request`): reqwest's policy would send the
+            // X-Vault-Token header and the body to any host a node names.
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(config.timeout)
             .connect_timeout(config.connect_timeout)
             .user_agent(concat!("vault-crypto-sdk/", env!("CARGO_PKG_VERSION")));
@@ -156,6 +201,7 @@ impl Client {
             inner: Arc::new(Inner {
                 http,
                 nodes,
+                redirect_targets,
                 token: config.token,
                 namespace: config.namespace,
                 retry: config.retry,
@@ -224,14 +270,25 @@ impl Client {
         let start = self.inner.preferred.load(Ordering::Relaxed) % nodes.len();
         let mut last: Option<Error> = None;
         let max = retry.max_attempts.max(1);
-        for attempt in 0..max {
+        let mut redirects = 0u32;
+        // A followed redirect: the next request goes to this node instead.
+        let mut redirected_to: Option<Url> = None;
+        let mut attempt = 0u32;
+        while attempt < max {
             let idx = (start + attempt as usize) % nodes.len();
-            if attempt > 0 && idx == start {
-                // Every node was tried in this round: pause before the next round.
-                let round = attempt / nodes.len() as u32;
-                tokio::time::sleep(backoff(retry, round.saturating_sub(1))).await;
+            let target = redirected_to.take();
+            if target.is_none() {
+                if attempt > 0 && idx == start {
+                    // Every node was tried in this round: pause before the next round.
+                    let round = attempt / nodes.len() as u32;
+                    tokio::time::sleep(backoff(retry, round.saturating_sub(1))).await;
+                }
+                attempt += 1;
             }
-            let node = &nodes[idx];
+            let node = match &target {
+                Some(t) => t,
+                None => &nodes[idx],
+            };
             let node_s = node.as_str().trim_end_matches('/').to_owned();
             let url = node
                 .join(&format!("v1/{path}"))
@@ -248,6 +305,42 @@ impl Client {
                 req = req.json(b);
             }
             match req.send().await {
+                Ok(resp) if resp.status().is_redirection() => {
+                    let status = resp.status().as_u16();
+                    let location = resp
+                        .headers()
+                        .get(reqwest::header::LOCATION)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|l| resp.url().join(l).ok());
+                    let refuse = |target: String, reason: &'static str| Error::Redirect {
+                        node: node_s.clone(),
+                        status,
+                        target,
+                        reason,
+                    };
+                    let Some(location) = location else {
+                        return Err(refuse(
+                            "an invalid location".into(),
+                            "the location is missing or invalid",
+                        ));
+                    };
+                    if status != 307 && status != 308 {
+                        return Err(refuse(
+                            origin_string(&location),
+                            "only 307 and 308 keep the method and body",
+                        ));
+                    }
+                    if redirects >= MAX_REDIRECTS {
+                        return Err(refuse(origin_string(&location), "too many redirects"));
+                    }
+                    match redirect_target(node, &location, &self.inner.redirect_targets) {
+                        Ok(t) => {
+                            redirects += 1;
+                            redirected_to = Some(t.clone());
+                        }
+                        Err(reason) => return Err(refuse(origin_string(&location), reason)),
+                    }
+                }
                 Ok(resp) => {
                     let status = resp.status();
                     let text = resp.text().await.map_err(|source| Error::Transport {
@@ -269,7 +362,12 @@ impl Client {
                         last = Some(api_error(status.as_u16(), body.as_ref(), &node_s));
                         continue;
                     }
-                    self.inner.preferred.store(idx, Ordering::Relaxed);
+                    // A redirect's target answered: start there next time if it is ours.
+                    let answered = match &target {
+                        Some(t) => nodes.iter().position(|n| n == t).unwrap_or(idx),
+                        None => idx,
+                    };
+                    self.inner.preferred.store(answered, Ordering::Relaxed);
                     return Ok(RawResponse {
                         status: status.as_u16(),
                         body,
@@ -435,14 +533,16 @@ pub(crate) fn to_query<P: Serialize>(params: &P) -> Result<Vec<(String, String)>
     Ok(out)
 }
 
-/// Names: `[A-Za-z0-9][A-Za-z0-9._-]{0,127}` (api.md). Checked before building a URL, so a
-/// name can never escape its path segment.
+/// Names: `[A-Za-z0-9][A-Za-z0-9._-]{0,127}` without `..` (api.md; the server's storage
+/// refuses keys containing `..`). Checked before building a URL, so a name can never escape
+/// its path segment.
 pub(crate) fn check_name(field: &'static str, name: &str) -> Result<()> {
     let mut chars = name.chars();
     let ok = match chars.next() {
         Some(c) if c.is_ascii_alphanumeric() => {
             name.len() <= 128
                 && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+                && !name.contains("..")
         }
         _ => false,
     };
@@ -451,7 +551,7 @@ pub(crate) fn check_name(field: &'static str, name: &str) -> Result<()> {
     } else {
         Err(Error::invalid(
             field,
-            "must match [A-Za-z0-9][A-Za-z0-9._-]{0,127}",
+            "must match [A-Za-z0-9][A-Za-z0-9._-]{0,127} without \"..\"",
         ))
     }
 }
@@ -469,6 +569,8 @@ mod tests {
         assert!(check_name("name", "a/b").is_err());
         assert!(check_name("name", &"a".repeat(129)).is_err());
         assert!(check_name("name", &"a".repeat(128)).is_ok());
+        assert!(check_name("name", "a..b").is_err());
+        assert!(check_name("name", "a.b.").is_ok());
     }
 
     #[test]
@@ -497,6 +599,42 @@ mod tests {
         assert!(e.is_bad_request());
         let e = api_error(503, Some(&Value::String("Vault is sealed\n".into())), "n");
         assert_eq!(e.server_messages(), ["Vault is sealed"]);
+    }
+
+    #[test]
+    fn redirects_are_followed_only_to_configured_nodes_and_never_to_http() {
+        let u = |s: &str| Url::parse(s).expect("url");
+        let nodes = [
+            u("https://n1:8200/"),
+            u("https://n2:8200/"),
+            u("http://n3:8200/"),
+        ];
+        // A standby's 307 to the active node: followed (to the configured node, by origin).
+        assert_eq!(
+            redirect_target(&nodes[0], &u("https://n2:8200/v1/crypto/x?y=1"), &nodes),
+            Ok(&nodes[1])
+        );
+        // Another host, another port, another scheme: refused.
+        for bad in [
+            "https://evil:8200/v1/x",
+            "https://n2:8201/v1/x",
+            "http://n2:8200/v1/x",
+        ] {
+            assert!(
+                redirect_target(&nodes[0], &u(bad), &nodes).is_err(),
+                "{bad}"
+            );
+        }
+        // https to http, even to a configured node.
+        assert_eq!(
+            redirect_target(&nodes[0], &u("http://n3:8200/v1/x"), &nodes),
+            Err("a redirect from https to http is never followed")
+        );
+        // http to a configured http node is allowed; http to https as well.
+        assert!(redirect_target(&nodes[2], &u("http://n3:8200/v1/x"), &nodes).is_ok());
+        assert!(redirect_target(&nodes[2], &u("https://n1:8200/v1/x"), &nodes).is_ok());
+        // Userinfo does not make another origin look like a node.
+        assert!(redirect_target(&nodes[0], &u("https://n1:8200@evil/v1/x"), &nodes).is_err());
     }
 
     #[test]

@@ -71,6 +71,20 @@ pub enum Error {
     /// A registration/verification step across a cluster failed.
     #[error("registration: {0}")]
     Registration(String),
+    /// A node answered with a redirect the client does not follow: to an address that is not
+    /// one of the configured nodes, from https to http, a method-changing redirect (301, 302,
+    /// 303), or one redirect too many. Nothing (no token, no body) was sent to its target.
+    #[error("{node} redirected ({status}) to {target}, not followed: {reason}")]
+    Redirect {
+        /// The node that answered with the redirect.
+        node: String,
+        /// Its status (301, 302, 303, 307 or 308).
+        status: u16,
+        /// The redirect's target origin (`scheme://host:port`), or `"an invalid location"`.
+        target: String,
+        /// Why it was not followed.
+        reason: &'static str,
+    },
 }
 
 fn api_message(status: u16, errors: &[String], node: &str) -> String {

@@ -303,14 +303,17 @@ impl Cluster {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        let nodes = addresses
-            .into_iter()
+        let all: Vec<String> = addresses.into_iter().map(Into::into).collect();
+        // Each node's client follows a standby's redirect to another node of this cluster,
+        // and nowhere else (see `Client::new`).
+        let nodes = all
+            .iter()
             .map(|a| {
-                let a: String = a.into();
                 let mut c = base.clone();
                 c.addresses = vec![a.clone()];
                 c.retry = RetryPolicy::none();
-                Client::new(c).map(|cl| (a.trim_end_matches('/').to_owned(), cl))
+                Client::with_redirect_targets(c, &all)
+                    .map(|cl| (a.trim_end_matches('/').to_owned(), cl))
             })
             .collect::<Result<Vec<_>>>()?;
         if nodes.is_empty() {

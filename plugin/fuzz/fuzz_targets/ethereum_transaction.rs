@@ -15,6 +15,7 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
+use vault_plugin_crypto::fuzzing::on_runtime_stack;
 use wallet_core::Secp256k1PrivateKey;
 use wallet_core::ethereum::{
     Address, Transaction, TransactionRequest, TxType, access_list_from_json, keccak256,
@@ -78,7 +79,11 @@ fn rlp_list_len(b: &[u8]) -> Option<usize> {
     }
 }
 
-fuzz_target!(|data: &[u8]| {
+// On a thread with the runtime's 2 MiB stack: deep recursion overflows
+// there, not only on libFuzzer's 8 MiB main thread.
+fuzz_target!(|data: &[u8]| on_runtime_stack(|| run(data)));
+
+fn run(data: &[u8]) {
     let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(data) else {
         return;
     };
@@ -115,4 +120,4 @@ fuzz_target!(|data: &[u8]| {
     };
     assert_eq!(rlp_list_len(body), Some(body.len()), "one RLP list");
     assert_eq!(signed.hash, keccak256(&signed.raw));
-});
+}

@@ -15,6 +15,7 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
+use vault_plugin_crypto::fuzzing::on_runtime_stack;
 use wallet_core::Ed25519PrivateKey;
 use wallet_core::solana::{SolanaError, parse_message, parse_transaction, sign_transaction};
 
@@ -23,7 +24,11 @@ fn key() -> &'static Ed25519PrivateKey {
     K.get_or_init(|| Ed25519PrivateKey::from_bytes(&[0x42; 32]))
 }
 
-fuzz_target!(|data: &[u8]| {
+// On a thread with the runtime's 2 MiB stack: deep recursion overflows
+// there, not only on libFuzzer's 8 MiB main thread.
+fuzz_target!(|data: &[u8]| on_runtime_stack(|| run(data)));
+
+fn run(data: &[u8]) {
     let _ = parse_message(data);
     let Ok(tx) = parse_transaction(data) else {
         return;
@@ -71,4 +76,4 @@ fuzz_target!(|data: &[u8]| {
         }
         Err(e) => panic!("parsed, yet signing failed: {e}"),
     }
-});
+}

@@ -32,6 +32,9 @@ const TYPE_LOGICAL: u32 = 1;
 
 struct Instance {
     backend: Arc<dyn Backend>,
+    /// The level this mount's work logs at (its `log_level` option, else
+    /// the process level): see `hclog`.
+    log_level: log::LevelFilter,
     storage: Arc<dyn Storage>,
     /// The host's system view on the same brokered connection (absent in
     /// tests that build an instance without a host).
@@ -92,17 +95,88 @@ impl BackendBridge {
 }
 
 /// Runs a handler on its own task so that a panic becomes a 500 for that
-/// request instead of taking the process down.
-async fn isolated<T, F>(fut: F) -> Result<T, ()>
+/// request instead of taking the process down; the task logs at its
+/// mount's level.
+async fn isolated<T, F>(log_level: log::LevelFilter, fut: F) -> Result<T, ()>
 where
     T: Send + 'static,
     F: std::future::Future<Output = T> + Send + 'static,
 {
-    tokio::spawn(fut).await.map_err(|e| {
-        if !e.is_panic() {
-            log::error!("request task was cancelled");
+    tokio::spawn(crate::hclog::scope(log_level, fut))
+        .await
+        .map_err(|e| {
+            if !e.is_panic() {
+                log::error!("request task was cancelled");
+            }
+        })
+}
+
+/// One request of a mount (run inside the mount's log scope).
+async fn handle_request(
+    inst: Arc<Instance>,
+    pbreq: crate::pb::vault::Request,
+) -> Result<Response<HandleRequestReply>, Status> {
+    let op = Operation::parse(&pbreq.operation);
+    match op {
+        // The rollback manager calls every mount each minute; we keep no
+        // write-ahead log, so there is nothing to roll back.
+        Operation::Rollback => return Ok(Response::new(HandleRequestReply::default())),
+        // OpenBao ≥2.7 asks before every request whether the path has a
+        // canonical form; we have none (an error here would fail the request).
+        Operation::ResolvePath => {
+            return Ok(Response::new(HandleRequestReply {
+                response: None,
+                err: Some(errors::to_proto(&LogicalError::UnsupportedOperation)),
+            }));
         }
-    })
+        _ => {}
+    }
+    let path = pbreq.path.clone();
+    // Only the fields the path declares are parsed into values.
+    let declared = inst.backend.body_fields(&path, &op);
+    let keep_declared = |k: &str| declared.as_ref().is_some_and(|d| d.iter().any(|f| *f == k));
+    let keep: convert::Keep<'_> = if declared.is_some() {
+        Some(&keep_declared)
+    } else {
+        None
+    };
+    let req = match convert::request(pbreq, inst.storage.clone(), keep) {
+        Ok(r) => r,
+        Err(e) => {
+            return Ok(Response::new(HandleRequestReply {
+                response: None,
+                err: Some(errors::to_proto(&e)),
+            }));
+        }
+    };
+    log::debug!(op = op.as_str(), path = path.as_str(); "request");
+    let backend = inst.backend.clone();
+    let reply = match isolated(
+        inst.log_level,
+        async move { backend.handle_request(req).await },
+    )
+    .await
+    {
+        Ok(Ok(Some(resp))) => HandleRequestReply {
+            response: Some(convert::response(resp)),
+            err: None,
+        },
+        Ok(Ok(None)) => HandleRequestReply::default(),
+        Ok(Err(e)) => {
+            if matches!(e, LogicalError::Internal(_) | LogicalError::Storage(_)) {
+                log::warn!(op = op.as_str(), path = path.as_str(); "request failed: {e}");
+            }
+            HandleRequestReply {
+                response: None,
+                err: Some(errors::to_proto(&e)),
+            }
+        }
+        Err(()) => HandleRequestReply {
+            response: None,
+            err: Some(errors::panicked()),
+        },
+    };
+    Ok(Response::new(reply))
 }
 
 #[tonic::async_trait]
@@ -112,55 +186,9 @@ impl PbBackend for BackendBridge {
         request: Request<HandleRequestArgs>,
     ) -> Result<Response<HandleRequestReply>, Status> {
         let inst = self.instance(&request)?;
+        let level = inst.log_level;
         let pbreq = request.into_inner().request.unwrap_or_default();
-        let op = Operation::parse(&pbreq.operation);
-        match op {
-            // The rollback manager calls every mount each minute; we keep no
-            // write-ahead log, so there is nothing to roll back.
-            Operation::Rollback => return Ok(Response::new(HandleRequestReply::default())),
-            // OpenBao ≥2.7 asks before every request whether the path has a
-            // canonical form; we have none (an error here would fail the request).
-            Operation::ResolvePath => {
-                return Ok(Response::new(HandleRequestReply {
-                    response: None,
-                    err: Some(errors::to_proto(&LogicalError::UnsupportedOperation)),
-                }));
-            }
-            _ => {}
-        }
-        let path = pbreq.path.clone();
-        let req = match convert::request(pbreq, inst.storage.clone()) {
-            Ok(r) => r,
-            Err(e) => {
-                return Ok(Response::new(HandleRequestReply {
-                    response: None,
-                    err: Some(errors::to_proto(&e)),
-                }));
-            }
-        };
-        log::debug!(op = op.as_str(), path = path.as_str(); "request");
-        let backend = inst.backend.clone();
-        let reply = match isolated(async move { backend.handle_request(req).await }).await {
-            Ok(Ok(Some(resp))) => HandleRequestReply {
-                response: Some(convert::response(resp)),
-                err: None,
-            },
-            Ok(Ok(None)) => HandleRequestReply::default(),
-            Ok(Err(e)) => {
-                if matches!(e, LogicalError::Internal(_) | LogicalError::Storage(_)) {
-                    log::warn!(op = op.as_str(), path = path.as_str(); "request failed: {e}");
-                }
-                HandleRequestReply {
-                    response: None,
-                    err: Some(errors::to_proto(&e)),
-                }
-            }
-            Err(()) => HandleRequestReply {
-                response: None,
-                err: Some(errors::panicked()),
-            },
-        };
-        Ok(Response::new(reply))
+        crate::hclog::scope(level, handle_request(inst, pbreq)).await
     }
 
     async fn special_paths(
@@ -186,7 +214,12 @@ impl PbBackend for BackendBridge {
         // The check never reads the body, and must not fail on one.
         let req = convert::request_without_body(pbreq, inst.storage.clone());
         let backend = inst.backend.clone();
-        let reply = match isolated(async move { backend.existence_check(req).await }).await {
+        let reply = match isolated(
+            inst.log_level,
+            async move { backend.existence_check(req).await },
+        )
+        .await
+        {
             Ok(Ok(check)) => HandleExistenceCheckReply {
                 check_found: check.check_found,
                 exists: check.exists,
@@ -208,8 +241,13 @@ impl PbBackend for BackendBridge {
         let id = multiplex_id(&request);
         let inst = self.instances.write().remove(&id);
         if let Some(inst) = inst {
-            inst.backend.cleanup().await;
-            log::info!(remaining = self.instance_count(); "backend instance cleaned up");
+            let remaining = self.instance_count();
+            crate::hclog::scope(inst.log_level, async {
+                inst.backend.cleanup().await;
+                log::info!(remaining = remaining; "backend instance cleaned up");
+            })
+            .await;
+            crate::hclog::set_mount_level(&id, None);
         }
         Ok(Response::new(Empty {}))
     }
@@ -220,7 +258,7 @@ impl PbBackend for BackendBridge {
     ) -> Result<Response<Empty>, Status> {
         let inst = self.instance(&request)?;
         let key = request.into_inner().key;
-        inst.backend.invalidate(&key).await;
+        crate::hclog::scope(inst.log_level, inst.backend.invalidate(&key)).await;
         Ok(Response::new(Empty {}))
     }
 
@@ -241,13 +279,13 @@ impl PbBackend for BackendBridge {
             Err(e) => return fail(e.to_string()),
         };
         self.broker.forget(conn, args.broker_id);
-        if let Some(level) = args
-            .config
-            .get("log_level")
-            .and_then(|l| crate::hclog::parse_level(l))
-        {
-            crate::hclog::init(level);
-        }
+        // This mount's level only (hclog): the process serves other mounts.
+        let log_level = crate::hclog::set_mount_level(
+            &id,
+            args.config
+                .get("log_level")
+                .and_then(|l| crate::hclog::parse_level(l)),
+        );
         let config = BackendConfig {
             config: args.config.into_iter().collect(),
             backend_uuid: args.backend_uuid,
@@ -259,14 +297,18 @@ impl PbBackend for BackendBridge {
             id,
             Arc::new(Instance {
                 backend,
+                log_level,
                 storage,
                 system_view,
             }),
         );
-        if let Some(old) = old {
-            old.backend.cleanup().await;
-        }
-        log::info!(instances = self.instance_count(); "backend set up");
+        crate::hclog::scope(log_level, async {
+            if let Some(old) = old {
+                old.backend.cleanup().await;
+            }
+            log::info!(instances = self.instance_count(); "backend set up");
+        })
+        .await;
         Ok(Response::new(SetupReply { err: String::new() }))
     }
 
@@ -276,11 +318,16 @@ impl PbBackend for BackendBridge {
     ) -> Result<Response<InitializeReply>, Status> {
         let inst = self.instance(&request)?;
         if let Some(sv) = inst.system_view.clone() {
-            log_host_version(sv).await;
+            crate::hclog::scope(inst.log_level, log_host_version(sv)).await;
         }
         let backend = inst.backend.clone();
         let storage = inst.storage.clone();
-        let err = match isolated(async move { backend.initialize(storage).await }).await {
+        let err = match isolated(
+            inst.log_level,
+            async move { backend.initialize(storage).await },
+        )
+        .await
+        {
             Ok(Ok(())) => None,
             Ok(Err(e)) => Some(errors::to_proto(&e)),
             Err(()) => Some(errors::panicked()),
@@ -343,6 +390,7 @@ mod tests {
             String::new(),
             Arc::new(Instance {
                 backend: Arc::new(Panicky),
+                log_level: log::LevelFilter::Info,
                 storage: Arc::new(MemoryStorage::default()),
                 system_view: None,
             }),

@@ -32,7 +32,7 @@ pub enum FieldType {
     /// string, a `0x` hex string or a JSON integer. Large integers must not
     /// travel as JSON numbers in responses (the host decodes them as float64).
     BigInt,
-    /// A name: `[A-Za-z0-9][A-Za-z0-9._-]{0,127}`.
+    /// A name: `[A-Za-z0-9][A-Za-z0-9._-]{0,127}` without `..`.
     Name,
     /// A JSON array of JSON objects, or a string holding one (CLI form),
     /// e.g. an Ethereum access list.
@@ -56,10 +56,16 @@ impl FieldType {
     }
 }
 
-/// The rule a [`FieldType::Name`] follows, as a regular expression for docs.
-pub const NAME_PATTERN: &str = "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$";
+/// The rule a [`FieldType::Name`] follows, as a regular expression for docs
+/// (ECMA-262, as OpenAPI's `pattern`: the lookahead refuses `..`).
+pub const NAME_PATTERN: &str = "^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._-]{0,127}$";
 
 /// Whether `s` is a valid name (see [`NAME_PATTERN`]).
+///
+/// `..` anywhere is refused: the host's storage refuses every key that
+/// contains it ("relative paths not supported", OpenBao's
+/// `logical.StorageView` and `vault.BarrierView` sanity checks), so such a
+/// wallet could never be stored, and the storage error would be a 500.
 pub fn is_valid_name(s: &str) -> bool {
     let b = s.as_bytes();
     !b.is_empty()
@@ -68,6 +74,7 @@ pub fn is_valid_name(s: &str) -> bool {
         && b[1..]
             .iter()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
+        && !s.contains("..")
 }
 
 /// One field of a path: its name, type, description and constraints.
@@ -181,7 +188,8 @@ impl Field {
                 Value::String(_) => {
                     return Err(LogicalError::BadRequest(format!(
                         "invalid value for field \"{}\": a name is 1 to 128 characters of \
-                         letters, digits, '.', '_' or '-', starting with a letter or digit",
+                         letters, digits, '.', '_' or '-', starting with a letter or digit, \
+                         without two dots in a row",
                         self.name
                     )));
                 }
@@ -702,5 +710,10 @@ mod tests {
         assert!(!is_valid_name(".hidden"));
         assert!(!is_valid_name("a/b"));
         assert!(!is_valid_name("a b"));
+        // The host's storage refuses any key containing "..".
+        for bad in ["a..b", "a..", "1...", "x.-..y"] {
+            assert!(!is_valid_name(bad), "{bad}");
+        }
+        assert!(is_valid_name("a.b.c."));
     }
 }

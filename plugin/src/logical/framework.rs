@@ -327,6 +327,17 @@ impl<S: Send + Sync + 'static> Backend for Framework<S> {
             f(&self.state);
         }
     }
+
+    fn body_fields(&self, path: &str, operation: &Operation) -> Option<Vec<&'static str>> {
+        if *operation == Operation::Help {
+            return None;
+        }
+        // An unknown path is refused before its body is used: parse nothing.
+        Some(
+            self.route(path)
+                .map_or_else(Vec::new, |(p, _)| p.fields.iter().map(|f| f.name).collect()),
+        )
+    }
 }
 
 /// Zeroizes request data that was not handed on (early returns).

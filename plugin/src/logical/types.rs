@@ -199,4 +199,10 @@ pub trait Backend: Send + Sync {
     async fn invalidate(&self, key: &str);
     /// The mount is going away or the process is shutting down.
     async fn cleanup(&self);
+    /// The fields a request to `path` may carry in its body, when known:
+    /// the bridge parses only those into values. `None` (the default, and
+    /// for help requests) parses every field.
+    fn body_fields(&self, _path: &str, _operation: &Operation) -> Option<Vec<&'static str>> {
+        None
+    }
 }

@@ -74,6 +74,7 @@ async fn read_addresses(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
              one key, so count must be 1"
         )));
     }
+    keysel::check_derivation_work(&req, count)?;
 
     let mut data = Map::new();
     data.insert("chain".into(), json!(chain.as_str()));
@@ -92,8 +93,8 @@ async fn read_addresses(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
         return Ok(Some(Response::with_data(data)));
     }
 
-    // A batch: public keys only, never cached; up to 1000 derivations run
-    // on the blocking pool.
+    // A batch: public keys only, never cached; the parent once and then at
+    // most two steps per key (`check_derivation_work`), on the blocking pool.
     let wallet = Arc::clone(&wallet);
     let entries = tokio::task::spawn_blocking(move || batch(&wallet, chain, opts, &req, count))
         .await
@@ -136,53 +137,51 @@ fn batch(
         )));
     }
     let level = req.index_level;
-    let hardened = first.levels()[level].is_hardened();
+    let levels = first.levels();
+    let (Some(above), Some(at), Some(tail)) = (
+        levels.get(..level),
+        levels.get(level),
+        levels.get(level + 1..),
+    ) else {
+        return Err(LogicalError::Internal(
+            "batch index level outside the path".into(),
+        ));
+    };
+    let hardened = at.is_hardened();
     let path_at = |i: u32| -> Result<DerivationPath, LogicalError> {
-        let mut levels = first.levels().to_vec();
+        let mut levels = levels.to_vec();
         let child = if hardened {
             ChildIndex::hardened(i)
         } else {
             ChildIndex::normal(i)
         };
-        levels[level] =
-            child.ok_or_else(|| bad("invalid value for field \"count\": index too large"))?;
+        if let Some(l) = levels.get_mut(level) {
+            *l = child.ok_or_else(|| bad("invalid value for field \"count\": index too large"))?;
+        }
         DerivationPath::from_levels(levels).map_err(|e| bad(format!("invalid key selection: {e}")))
     };
     let path_error =
         |e: wallet_core::hd::HdError| bad(format!("invalid value for field \"path\": {e}"));
 
-    let publics: Vec<Vec<u8>> =
-        if req.curve == Curve::Secp256k1 && !hardened && level + 1 == first.depth() {
-            // Derive the parent once, then each child's public key (BIP32 CKDpriv
-            // on the parent: one HMAC and one scalar multiplication per child).
-            let parent = DerivationPath::from_levels(first.levels()[..level].to_vec())
-                .map_err(|e| bad(format!("invalid key selection: {e}")))?;
-            hd.secp256k1_child_public_keys(&parent, req.index, count)
-                .map_err(path_error)?
-                .iter()
-                .map(|k| k.to_compressed().to_vec())
-                .collect()
-        } else {
-            let mut out = Vec::with_capacity(count as usize);
-            for i in 0..count {
-                let p = path_at(req.index + i)?;
-                out.push(match req.curve {
-                    Curve::Secp256k1 => hd
-                        .derive_secp256k1(&p)
-                        .map_err(path_error)?
-                        .public_key()
-                        .to_compressed()
-                        .to_vec(),
-                    Curve::Ed25519 => hd
-                        .derive_ed25519(&p)
-                        .map_err(path_error)?
-                        .public_key()
-                        .to_bytes()
-                        .to_vec(),
-                });
-            }
-            out
-        };
+    // The levels above the index level are derived once; then each key costs
+    // the index level and the levels below it (solana's default path has
+    // one, `0'`; every other batch counts up the last level).
+    let parent = DerivationPath::from_levels(above.to_vec())
+        .map_err(|e| bad(format!("invalid key selection: {e}")))?;
+    let publics: Vec<Vec<u8>> = match req.curve {
+        Curve::Secp256k1 => hd
+            .secp256k1_public_keys_batch(&parent, req.index, hardened, count, tail)
+            .map_err(path_error)?
+            .iter()
+            .map(|k| k.to_compressed().to_vec())
+            .collect(),
+        Curve::Ed25519 => hd
+            .ed25519_public_keys_batch(&parent, req.index, count, tail)
+            .map_err(path_error)?
+            .iter()
+            .map(|k| k.to_bytes().to_vec())
+            .collect(),
+    };
 
     let mut entries = Vec::with_capacity(publics.len());
     for (i, public) in (req.index..).zip(&publics) {

@@ -82,12 +82,22 @@ pub fn sign_psbt_path() -> Path<Crypto> {
         .help(SYNOPSIS, DESCRIPTION)
 }
 
+/// The most derivation levels one request may compute from the seed (keys
+/// not in the derived-key cache). Every `bip32_derivation` naming this
+/// wallet's fingerprint is derived, at up to 255 levels each: without a
+/// budget, 3 800 such entries of a 4 MB PSBT cost minutes of CPU. 20 000
+/// levels are 4 000 five-level BIP-44 paths, more than the inputs and change
+/// outputs of a standard-size transaction (at most 100 000 bytes).
+pub const MAX_DERIVED_LEVELS: usize = 20_000;
+
 /// The wallet as a PSBT key source, through the derived-key cache.
 pub struct WalletKeySource {
     state: Arc<Crypto>,
     name: String,
     wallet: Arc<Wallet>,
     fingerprint: [u8; 4],
+    /// Levels derived from the seed by this request so far.
+    derived_levels: std::sync::atomic::AtomicUsize,
 }
 
 impl WalletKeySource {
@@ -113,19 +123,39 @@ impl WalletKeySource {
             name,
             wallet,
             fingerprint,
+            derived_levels: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 
     fn key(&self, path: &[u32]) -> Result<Arc<DerivedKey>, BitcoinError> {
+        if path.len() > wallet_core::hd::MAX_DEPTH {
+            return Err(BitcoinError::InvalidPath("deeper than 255 levels"));
+        }
         let levels = path.iter().map(|r| ChildIndex::from_raw(*r)).collect();
         let path = DerivationPath::from_levels(levels)
             .map_err(|_| BitcoinError::InvalidPath("deeper than 255 levels"))?;
-        self.state
-            .store
-            .derived_key(&self.name, &self.wallet, Curve::Secp256k1, &path, |w| {
-                derive(w, Curve::Secp256k1, &path)
-            })
-            .map_err(|_| BitcoinError::KeyDerivation)
+        let mut over_budget = false;
+        let key =
+            self.state
+                .store
+                .derived_key(&self.name, &self.wallet, Curve::Secp256k1, &path, |w| {
+                    // Only a cache miss derives: count its levels first.
+                    let before = self
+                        .derived_levels
+                        .fetch_add(path.depth(), std::sync::atomic::Ordering::Relaxed);
+                    if before.saturating_add(path.depth()) > MAX_DERIVED_LEVELS {
+                        over_budget = true;
+                        return Err(bad("derivation budget exceeded"));
+                    }
+                    derive(w, Curve::Secp256k1, &path)
+                });
+        if over_budget {
+            return Err(BitcoinError::InvalidPsbt(format!(
+                "its key origins naming this wallet need more than {MAX_DERIVED_LEVELS} \
+                 derivation levels"
+            )));
+        }
+        key.map_err(|_| BitcoinError::KeyDerivation)
     }
 }
 

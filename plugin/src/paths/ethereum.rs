@@ -27,6 +27,10 @@ use crate::policy::{Intent, enforce};
 pub const MAX_DATA_BYTES: usize = 128 * 1024;
 /// Largest message accepted by sign-message.
 pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
+/// Most addresses plus storage keys in an access list: 4096 entries of at
+/// least 32 bytes are the 128 KiB of geth's transaction size limit. Without
+/// it a 32 MiB body signed a 15 MB transaction no node accepts.
+pub const MAX_ACCESS_LIST_ENTRIES: usize = 4096;
 
 const TX_SYNOPSIS: &str = "Sign an Ethereum transaction (legacy, EIP-2930 or EIP-1559).";
 const TX_DESCRIPTION: &str = "\
@@ -232,6 +236,21 @@ pub fn transaction_intent(ctx: &Ctx) -> Result<(Transaction, Intent), LogicalErr
     let access_list = match ctx.fields.object_list("access_list") {
         None => None,
         Some(items) => {
+            // Counted before anything is parsed or copied.
+            let entries = items.iter().fold(items.len(), |n, item| {
+                let keys = item
+                    .get("storage_keys")
+                    .or_else(|| item.get("storageKeys"))
+                    .and_then(Value::as_array)
+                    .map_or(0, Vec::len);
+                n.saturating_add(keys)
+            });
+            if entries > MAX_ACCESS_LIST_ENTRIES {
+                return Err(bad(format!(
+                    "invalid value for field \"access_list\": {entries} addresses and storage \
+                     keys, at most {MAX_ACCESS_LIST_ENTRIES}"
+                )));
+            }
             Some(access_list_from_json(&Value::Array(items.to_vec())).map_err(eth_error)?)
         }
     };

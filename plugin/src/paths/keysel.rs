@@ -33,6 +33,24 @@ use crate::store::wallet::{Wallet, WalletKeys};
 /// The largest index of a BIP32 level (below the hardened bit).
 pub const MAX_INDEX: i64 = (1 << 31) - 1;
 
+/// The most levels an explicit `path` may have.
+///
+/// The deepest scheme in use is BIP-48 multisig at 6 levels
+/// (`m/48'/0'/0'/2'/0/0`); BIP-44/49/84/86 have 5, SLIP-0010 solana 4, EIP-2334
+/// (eth2 validator keys) 5. Ten leaves four levels of room for custom
+/// schemes, and bounds one derivation at ten steps where wallet-core allows
+/// 255 (the depth byte of an extended key).
+pub const MAX_PATH_DEPTH: usize = 10;
+
+/// The most derivation steps (one HMAC-SHA512, plus a scalar multiplication
+/// on secp256k1) one request may cost: the parent of a batch once, then the
+/// index level and the levels below it for each address. The worst request
+/// the API allows, a batch of 1000 on a 10-level path counting up its last
+/// level, costs 9 + 1000; solana's default path (the index on level 3 of 4)
+/// costs 2 + 2 × 1000. The bound refuses any combination of `count` and
+/// `path` above that before deriving anything.
+pub const MAX_DERIVATION_STEPS: u64 = 2 * 1000 + MAX_PATH_DEPTH as u64;
+
 /// A chain of the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Chain {
@@ -81,7 +99,7 @@ pub fn name_field() -> Field {
     Field::name(
         "name",
         "The name of the wallet: 1 to 128 letters, digits, '.', '_' or '-', starting with a \
-         letter or digit.",
+         letter or digit, without two dots in a row.",
     )
     .required()
 }
@@ -121,8 +139,9 @@ pub fn path_field() -> Field {
     Field::string(
         "path",
         "An explicit derivation path such as m/44'/60'/0'/0/7 (h or H also mark a hardened \
-         level). Overrides index, account and change. Every level must be hardened on solana. \
-         Not allowed for key wallets.",
+         level), at most 10 levels (the deepest standard scheme, BIP-48 multisig, has 6). \
+         Overrides index, account and change. Every level must be hardened on solana. Not \
+         allowed for key wallets.",
     )
 }
 
@@ -257,16 +276,38 @@ pub struct KeyRequest {
     pub index_level: usize,
 }
 
-/// Parses an explicit `path` field.
+/// Parses an explicit `path` field: at most [`MAX_PATH_DEPTH`] levels,
+/// counted before any level is parsed.
 pub fn parse_path(ctx: &Ctx, field: &str) -> Result<Option<DerivationPath>, LogicalError> {
     match ctx.fields.str(field) {
         None => Ok(None),
-        Some(s) => s
-            .trim()
-            .parse::<DerivationPath>()
+        Some(s) => DerivationPath::parse_max_depth(s.trim(), MAX_PATH_DEPTH)
             .map(Some)
             .map_err(|e| bad(format!("invalid value for field \"{field}\": {e}"))),
     }
+}
+
+/// The derivation steps of `count` keys counting up `req`'s index level:
+/// the levels above it once, then the index level and the ones below it
+/// for each key (what `addresses` does).
+pub fn derivation_steps(req: &KeyRequest, count: u32) -> u64 {
+    let depth = req.path.as_ref().map_or(0, DerivationPath::depth) as u64;
+    let above = (req.index_level as u64).min(depth);
+    above + u64::from(count.max(1)) * (depth - above).max(1)
+}
+
+/// Refuses a request whose derivations would cost more than
+/// [`MAX_DERIVATION_STEPS`], naming the fields that set the cost.
+pub fn check_derivation_work(req: &KeyRequest, count: u32) -> Result<(), LogicalError> {
+    let steps = derivation_steps(req, count);
+    if steps > MAX_DERIVATION_STEPS {
+        return Err(bad(format!(
+            "invalid value for field \"count\": {count} keys on this path take {steps} \
+             derivation steps, at most {MAX_DERIVATION_STEPS} are allowed per request; lower \
+             count or use a shorter path"
+        )));
+    }
+    Ok(())
 }
 
 /// Applies the key selection rules of api.md to a request.
@@ -515,4 +556,66 @@ pub fn signer_fields(
     data.insert("path".into(), json!(signer.path_string()));
     data.insert("public_key".into(), json!(public_key));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(path: &str, index_level: usize) -> KeyRequest {
+        let path: DerivationPath = path.parse().expect("path");
+        KeyRequest {
+            curve: Curve::Secp256k1,
+            index: 0,
+            index_level,
+            path: Some(path),
+        }
+    }
+
+    #[test]
+    fn the_worst_requests_the_api_allows_fit_the_step_bound() {
+        let deepest = format!("m{}", "/0".repeat(MAX_PATH_DEPTH));
+        // An explicit path counts up its last level: 9 + 1000.
+        let explicit = req(&deepest, MAX_PATH_DEPTH - 1);
+        assert_eq!(derivation_steps(&explicit, 1000), 1009);
+        assert!(check_derivation_work(&explicit, 1000).is_ok());
+        // Solana's default path counts up level 3 of 4: 2 + 2 x 1000.
+        let solana = req("m/44'/501'/0'/0'", 2);
+        assert_eq!(derivation_steps(&solana, 1000), 2002);
+        assert!(check_derivation_work(&solana, 1000).is_ok());
+        // One key on the deepest path: 10 steps.
+        assert_eq!(derivation_steps(&explicit, 1), 10);
+    }
+
+    #[test]
+    fn count_times_depth_above_the_bound_is_refused_naming_count() {
+        // Counting up the first level of a 10-level path would cost
+        // 1000 x 10 steps: refused before any derivation.
+        let r = req(&format!("m{}", "/0".repeat(MAX_PATH_DEPTH)), 0);
+        assert_eq!(derivation_steps(&r, 1000), 10_000);
+        match check_derivation_work(&r, 1000) {
+            Err(LogicalError::BadRequest(m)) => {
+                assert!(m.contains("\"count\"") && m.contains("2010"), "{m}")
+            }
+            other => panic!("expected a 400, got {other:?}"),
+        }
+        assert!(check_derivation_work(&r, 200).is_ok());
+    }
+
+    #[test]
+    fn a_path_deeper_than_the_bound_is_refused_naming_the_field_and_limit() {
+        let ok = format!("m{}", "/1'".repeat(MAX_PATH_DEPTH));
+        assert_eq!(
+            DerivationPath::parse_max_depth(&ok, MAX_PATH_DEPTH)
+                .expect("10 levels")
+                .depth(),
+            10
+        );
+        let deep = format!("m{}", "/1'".repeat(MAX_PATH_DEPTH + 1));
+        let e = DerivationPath::parse_max_depth(&deep, MAX_PATH_DEPTH).expect_err("11 levels");
+        assert_eq!(
+            e.to_string(),
+            "derivation path has 11 levels, at most 10 are allowed"
+        );
+    }
 }

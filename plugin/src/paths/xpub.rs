@@ -44,7 +44,8 @@ pub fn xpub_path() -> Path<Crypto> {
         .field(account_field())
         .field(Field::string(
             "path",
-            "An explicit account-level derivation path such as m/84'/0'/5'. Overrides account.",
+            "An explicit account-level derivation path such as m/84'/0'/5', at most 10 levels. \
+             Overrides account.",
         ))
         .operation(
             Operation::Read,
@@ -91,8 +92,8 @@ async fn read_xpub(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
     } else {
         version::XPUB
     };
-    let xpub = hd
-        .extended_public_key(&path, ver)
+    // Never cached: derived off the async workers (at most 10 steps).
+    let xpub = crate::store::derived::off_async_workers(|| hd.extended_public_key(&path, ver))
         .map_err(|e| bad(format!("invalid value for field \"path\": {e}")))?
         .encode();
     let fingerprint = hd.master_fingerprint();

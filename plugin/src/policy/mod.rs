@@ -135,7 +135,7 @@ pub fn rules(policy: &PolicyEntry, intent: &Intent) -> Result<Vec<Spend>, Denial
         Intent::RawHash { chain } => Err(Denial::new(
             "raw_signing",
             format!(
-                "sign-hash is refused on a chain that has a policy: a raw digest is what a                  policy cannot see (this wallet has a {chain} policy)"
+                "sign-hash is refused on a chain that has a policy: a raw digest is what a policy cannot see (this wallet has a {chain} policy)"
             ),
         )),
     }

@@ -83,8 +83,10 @@ impl<W> Store<W> {
     }
 
     /// The key at `path` on `curve` of the wallet `name`, from the cache or
-    /// derived by `derive` (inline: one derivation is well under a
-    /// millisecond). `wallet` is the caller's copy from [`Store::wallet`]:
+    /// derived by `derive` off the async workers
+    /// ([`super::derived::off_async_workers`]; at most
+    /// `paths::keysel::MAX_PATH_DEPTH` steps). `wallet` is the caller's copy
+    /// from [`Store::wallet`]:
     /// the result is cached only while that copy is still the cached one,
     /// so a key of a deleted or replaced wallet never enters the cache.
     pub fn derived_key<E>(
@@ -99,7 +101,7 @@ impl<W> Store<W> {
             return Ok(k);
         }
         let seen = self.keys.generation();
-        let key = Arc::new(derive(wallet)?);
+        let key = Arc::new(super::derived::off_async_workers(|| derive(wallet))?);
         let current = self
             .wallets
             .get(name)

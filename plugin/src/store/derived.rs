@@ -24,6 +24,20 @@ use parking_lot::Mutex;
 use wallet_core::hd::{Curve, DerivationPath};
 use wallet_core::{Ed25519PrivateKey, Secp256k1PrivateKey};
 
+/// Runs CPU work (an uncached derivation) off the async workers: through
+/// `tokio::task::block_in_place` on a multi-threaded runtime (the plugin's),
+/// so the worker's other tasks move to another thread while it runs; inline
+/// elsewhere (a current-thread runtime, where `block_in_place` would panic,
+/// a blocking-pool thread, or no runtime).
+pub fn off_async_workers<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
+    }
+}
+
 /// How many derived keys are kept, over all wallets.
 pub const DEFAULT_KEY_CACHE_CAPACITY: usize = 4096;
 
@@ -241,6 +255,33 @@ mod tests {
         assert_eq!(c.len_for("a"), 0);
         c.clear();
         assert!(c.is_empty());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn derivations_leave_the_async_worker() {
+        // On the runtime's only worker, a task spawned before the derivation
+        // can only run during it if the derivation handed the worker over
+        // (the test's own thread runs no tasks). Without that, the wait
+        // below times out.
+        let on_worker = tokio::spawn(async {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let other = tokio::spawn(async move {
+                let _ = tx.send(());
+            });
+            let ran_meanwhile =
+                off_async_workers(|| rx.recv_timeout(std::time::Duration::from_secs(5)).is_ok());
+            let _ = other.await;
+            ran_meanwhile
+        });
+        assert!(
+            on_worker.await.expect("task"),
+            "the worker was blocked by the derivation"
+        );
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn on_a_current_thread_runtime_the_work_runs_inline() {
+        assert_eq!(off_async_workers(|| 7), 7);
     }
 
     #[test]

@@ -30,6 +30,10 @@ pub const HARDENED: u32 = 1 << 31;
 /// Maximum derivation depth: the serialized depth is one byte.
 pub const MAX_DEPTH: usize = 255;
 
+/// How many results a batch derivation reserves room for up front (the
+/// count comes from the caller; more than this grows the vector as usual).
+const BATCH_PREALLOC: usize = 1024;
+
 /// Extended key version bytes (BIP32 serialization).
 pub mod version {
     /// Mainnet public: `xpub`.
@@ -67,11 +71,15 @@ pub enum PathError {
         /// 1-based level.
         level: usize,
     },
-    /// More than 255 levels.
-    #[error("derivation path has {depth} levels, at most 255 are allowed")]
+    /// More levels than allowed: 255 (the depth byte of BIP32's
+    /// serialization), or the caller's bound
+    /// ([`DerivationPath::parse_max_depth`]).
+    #[error("derivation path has {depth} levels, at most {max} are allowed")]
     TooDeep {
         /// The depth that was asked for.
         depth: usize,
+        /// The largest depth allowed.
+        max: usize,
     },
 }
 
@@ -239,6 +247,7 @@ impl DerivationPath {
         if levels.len() > MAX_DEPTH {
             return Err(PathError::TooDeep {
                 depth: levels.len(),
+                max: MAX_DEPTH,
             });
         }
         Ok(DerivationPath(levels))
@@ -331,24 +340,24 @@ impl fmt::Display for DerivationPath {
     }
 }
 
-impl FromStr for DerivationPath {
-    type Err = PathError;
-
-    /// Parses `m`, `m/44'/60'/0'/0/7`, `m/44h/60h/0h/0/7` (`H` also works).
-    fn from_str(s: &str) -> Result<Self, PathError> {
+impl DerivationPath {
+    /// Parses a path of at most `max_depth` levels (and never more than
+    /// [`MAX_DEPTH`]), counting the levels before parsing any of them.
+    pub fn parse_max_depth(s: &str, max_depth: usize) -> Result<Self, PathError> {
+        let max = max_depth.min(MAX_DEPTH);
         let rest = s.strip_prefix('m').ok_or(PathError::MissingMaster)?;
         if rest.is_empty() {
             return Ok(DerivationPath::master());
         }
         let rest = rest.strip_prefix('/').ok_or(PathError::MissingMaster)?;
-        let mut levels = Vec::new();
+        // One pass over the bytes; no level is parsed when there are too many.
+        let depth = rest.bytes().filter(|&b| b == b'/').count() + 1;
+        if depth > max {
+            return Err(PathError::TooDeep { depth, max });
+        }
+        let mut levels = Vec::with_capacity(depth);
         for (i, part) in rest.split('/').enumerate() {
             let level = i + 1;
-            if level > MAX_DEPTH {
-                return Err(PathError::TooDeep {
-                    depth: rest.split('/').count(),
-                });
-            }
             if part.is_empty() {
                 return Err(PathError::EmptyLevel { level });
             }
@@ -371,6 +380,16 @@ impl FromStr for DerivationPath {
             levels.push(child.ok_or(PathError::IndexTooLarge { level })?);
         }
         DerivationPath::from_levels(levels)
+    }
+}
+
+impl FromStr for DerivationPath {
+    type Err = PathError;
+
+    /// Parses `m`, `m/44'/60'/0'/0/7`, `m/44h/60h/0h/0/7` (`H` also works),
+    /// at most [`MAX_DEPTH`] levels.
+    fn from_str(s: &str) -> Result<Self, PathError> {
+        DerivationPath::parse_max_depth(s, MAX_DEPTH)
     }
 }
 
@@ -651,28 +670,86 @@ fn slip10_ed25519(seed: &[u8], path: &DerivationPath) -> Result<Ed25519Node, HdE
     if let Some(level) = path.first_non_hardened() {
         return Err(HdError::NonHardenedEd25519 { level });
     }
-    let split = |mac: HmacSha512| {
-        let out = Zeroizing::new(<[u8; 64]>::from(mac.finalize().into_bytes()));
-        let mut key = Zeroizing::new([0u8; 32]);
-        let mut chain = Zeroizing::new([0u8; 32]);
-        key.copy_from_slice(&out[..32]);
-        chain.copy_from_slice(&out[32..]);
-        (key, chain)
-    };
     let mut mac = HmacSha512::new_from_slice(b"ed25519 seed").map_err(|_| HdError::Derivation)?;
     mac.update(seed);
-    let (mut key, mut chain) = split(mac);
+    let mut node = slip10_split(mac);
     for level in path.levels() {
-        let mut mac = HmacSha512::new_from_slice(&chain[..]).map_err(|_| HdError::Derivation)?;
-        mac.update(&[0u8]);
-        mac.update(&key[..]);
-        mac.update(&level.raw().to_be_bytes());
-        (key, chain) = split(mac);
+        node = slip10_child(&node, *level)?;
     }
-    Ok(Ed25519Node {
-        private_key: Ed25519PrivateKey::from_bytes(&key),
-        chain_code: chain,
-    })
+    Ok(node.into_node())
+}
+
+/// A SLIP-0010 ed25519 node as raw key and chain code.
+struct Slip10 {
+    key: Zeroizing<[u8; 32]>,
+    chain: Zeroizing<[u8; 32]>,
+}
+
+impl Slip10 {
+    fn into_node(self) -> Ed25519Node {
+        Ed25519Node {
+            private_key: Ed25519PrivateKey::from_bytes(&self.key),
+            chain_code: self.chain,
+        }
+    }
+}
+
+fn slip10_split(mac: HmacSha512) -> Slip10 {
+    let out = Zeroizing::new(<[u8; 64]>::from(mac.finalize().into_bytes()));
+    let mut key = Zeroizing::new([0u8; 32]);
+    let mut chain = Zeroizing::new([0u8; 32]);
+    key.copy_from_slice(&out[..32]);
+    chain.copy_from_slice(&out[32..]);
+    Slip10 { key, chain }
+}
+
+/// One SLIP-0010 ed25519 step (the level must be hardened: checked by callers).
+fn slip10_child(parent: &Slip10, level: ChildIndex) -> Result<Slip10, HdError> {
+    let mut mac = HmacSha512::new_from_slice(&parent.chain[..]).map_err(|_| HdError::Derivation)?;
+    mac.update(&[0u8]);
+    mac.update(&parent.key[..]);
+    mac.update(&level.raw().to_be_bytes());
+    Ok(slip10_split(mac))
+}
+
+/// The levels `parent / (start + i) / tail` of a batch, checked before any
+/// derivation: the whole path within [`MAX_DEPTH`], every index in range.
+fn batch_levels(
+    parent: &DerivationPath,
+    start: u32,
+    hardened: bool,
+    count: u32,
+    tail: &[ChildIndex],
+) -> Result<(), PathError> {
+    let depth = parent.depth() + 1 + tail.len();
+    if depth > MAX_DEPTH {
+        return Err(PathError::TooDeep {
+            depth,
+            max: MAX_DEPTH,
+        });
+    }
+    let level = parent.depth() + 1;
+    let last = start
+        .checked_add(count.saturating_sub(1))
+        .ok_or(PathError::IndexTooLarge { level })?;
+    let ok = if hardened {
+        ChildIndex::hardened(last)
+    } else {
+        ChildIndex::normal(last)
+    };
+    ok.map(|_| ()).ok_or(PathError::IndexTooLarge { level })
+}
+
+fn batch_index(start: u32, i: u32, hardened: bool, level: usize) -> Result<ChildIndex, PathError> {
+    let index = start
+        .checked_add(i)
+        .ok_or(PathError::IndexTooLarge { level })?;
+    if hardened {
+        ChildIndex::hardened(index)
+    } else {
+        ChildIndex::normal(index)
+    }
+    .ok_or(PathError::IndexTooLarge { level })
 }
 
 /// An HD wallet: a BIP32 seed from which every key is derived on demand.
@@ -746,24 +823,75 @@ impl HdWallet {
         start: u32,
         count: u32,
     ) -> Result<Vec<Secp256k1PublicKey>, HdError> {
-        if parent.depth() >= MAX_DEPTH {
-            return Err(PathError::TooDeep {
-                depth: parent.depth() + 1,
-            }
-            .into());
-        }
+        self.secp256k1_public_keys_batch(parent, start, false, count, &[])
+    }
+
+    /// The public keys at `parent / (start + i) / tail` for `i` in
+    /// `0 .. count`, the index level hardened or not: the parent is derived
+    /// once, then `1 + tail.len()` steps per key. Nothing is derived when
+    /// the path would be too deep or an index out of range.
+    pub fn secp256k1_public_keys_batch(
+        &self,
+        parent: &DerivationPath,
+        start: u32,
+        hardened: bool,
+        count: u32,
+        tail: &[ChildIndex],
+    ) -> Result<Vec<Secp256k1PublicKey>, HdError> {
+        batch_levels(parent, start, hardened, count, tail)?;
+        let level = parent.depth() + 1;
         let xprv = self.derive_xprv(parent)?;
-        let mut out = Vec::with_capacity(count as usize);
+        let mut out = Vec::with_capacity((count as usize).min(BATCH_PREALLOC));
         for i in 0..count {
-            let level = start.checked_add(i).and_then(ChildIndex::normal).ok_or(
-                PathError::IndexTooLarge {
-                    level: parent.depth() + 1,
-                },
-            )?;
-            let child = xprv
-                .derive_child(bip32::ChildNumber(level.raw()))
+            let index = batch_index(start, i, hardened, level)?;
+            let mut child = xprv
+                .derive_child(bip32::ChildNumber(index.raw()))
                 .map_err(|_| HdError::Derivation)?;
+            for t in tail {
+                child = child
+                    .derive_child(bip32::ChildNumber(t.raw()))
+                    .map_err(|_| HdError::Derivation)?;
+            }
             out.push(Secp256k1PublicKey(*child.private_key().verifying_key()));
+        }
+        Ok(out)
+    }
+
+    /// The SLIP-0010 ed25519 public keys at `parent / (start + i)' / tail`
+    /// for `i` in `0 .. count` (every level hardened): the parent is derived
+    /// once, then `1 + tail.len()` steps per key.
+    pub fn ed25519_public_keys_batch(
+        &self,
+        parent: &DerivationPath,
+        start: u32,
+        count: u32,
+        tail: &[ChildIndex],
+    ) -> Result<Vec<Ed25519PublicKey>, HdError> {
+        batch_levels(parent, start, true, count, tail)?;
+        if let Some(level) = parent.first_non_hardened() {
+            return Err(HdError::NonHardenedEd25519 { level });
+        }
+        if let Some(p) = tail.iter().position(|c| !c.is_hardened()) {
+            return Err(HdError::NonHardenedEd25519 {
+                level: parent.depth() + 2 + p,
+            });
+        }
+        let level = parent.depth() + 1;
+        let seed = self.seed.expose_bytes();
+        let mut mac =
+            HmacSha512::new_from_slice(b"ed25519 seed").map_err(|_| HdError::Derivation)?;
+        mac.update(seed);
+        let mut node = slip10_split(mac);
+        for l in parent.levels() {
+            node = slip10_child(&node, *l)?;
+        }
+        let mut out = Vec::with_capacity((count as usize).min(BATCH_PREALLOC));
+        for i in 0..count {
+            let mut child = slip10_child(&node, batch_index(start, i, true, level)?)?;
+            for t in tail {
+                child = slip10_child(&child, *t)?;
+            }
+            out.push(child.into_node().public_key());
         }
         Ok(out)
     }
@@ -946,7 +1074,13 @@ mod tests {
             );
         }
         let deep = format!("m{}", "/0".repeat(256));
-        assert_eq!(deep.parse::<DerivationPath>(), Err(TooDeep { depth: 256 }));
+        assert_eq!(
+            deep.parse::<DerivationPath>(),
+            Err(TooDeep {
+                depth: 256,
+                max: 255
+            })
+        );
         let ok = format!("m{}", "/0".repeat(255));
         assert_eq!(ok.parse::<DerivationPath>().expect("255").depth(), 255);
     }
@@ -977,6 +1111,79 @@ mod tests {
         assert!(
             w.secp256k1_child_public_keys(&parent, HARDENED - 1, 2)
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn batches_match_single_derivation_at_any_index_level() {
+        let w = HdWallet::from_seed(Seed::from_bytes(&[5u8; 32])).expect("wallet");
+        let h = |i| ChildIndex::hardened(i).expect("index");
+        let n = |i| ChildIndex::normal(i).expect("index");
+        // secp256k1, a hardened index level with a tail: m/48'/0'/(7+i)'/2'/0/0.
+        let parent: DerivationPath = "m/48'/0'".parse().expect("path");
+        let tail = [h(2), n(0), n(0)];
+        let keys = w
+            .secp256k1_public_keys_batch(&parent, 7, true, 3, &tail)
+            .expect("batch");
+        assert_eq!(keys.len(), 3);
+        for (i, k) in keys.iter().enumerate() {
+            let p: DerivationPath = format!("m/48'/0'/{}'/2'/0/0", 7 + i).parse().expect("p");
+            let single = w.derive_secp256k1(&p).expect("key");
+            assert_eq!(single.public_key().to_compressed(), k.to_compressed());
+        }
+        // ed25519, solana's default shape m/44'/501'/(i)'/0'.
+        let parent: DerivationPath = "m/44'/501'".parse().expect("path");
+        let keys = w
+            .ed25519_public_keys_batch(&parent, 4, 3, &[h(0)])
+            .expect("batch");
+        for (i, k) in keys.iter().enumerate() {
+            let single = w
+                .derive_ed25519(&DerivationPath::solana(4 + i as u32).expect("p"))
+                .expect("key");
+            assert_eq!(single.public_key().to_bytes(), k.to_bytes());
+        }
+        // Refused before any work: a non-hardened tail on ed25519, an index
+        // past 2^31 - 1, a path deeper than MAX_DEPTH.
+        assert_eq!(
+            w.ed25519_public_keys_batch(&parent, 0, 1, &[n(0)]).err(),
+            Some(HdError::NonHardenedEd25519 { level: 4 })
+        );
+        assert!(
+            w.secp256k1_public_keys_batch(&parent, HARDENED - 2, true, 3, &[])
+                .is_err()
+        );
+        let deep = DerivationPath::from_levels(vec![h(1); MAX_DEPTH]).expect("255 levels");
+        assert!(matches!(
+            w.secp256k1_public_keys_batch(&deep, 0, false, 1, &[]),
+            Err(HdError::Path(PathError::TooDeep { depth: 256, .. }))
+        ));
+    }
+
+    #[test]
+    fn a_bounded_parse_counts_levels_before_parsing_them() {
+        assert_eq!(
+            DerivationPath::parse_max_depth("m/48'/0'/0'/2'/0/0", 6)
+                .expect("6 levels")
+                .depth(),
+            6
+        );
+        assert_eq!(
+            DerivationPath::parse_max_depth("m/1/2/3/4/5/6/7", 6),
+            Err(PathError::TooDeep { depth: 7, max: 6 })
+        );
+        // Too many levels is reported even when a level is garbage.
+        assert_eq!(
+            DerivationPath::parse_max_depth(&format!("m/x{}", "/0".repeat(20)), 10),
+            Err(PathError::TooDeep { depth: 21, max: 10 })
+        );
+        // The bound never exceeds MAX_DEPTH.
+        let deep = format!("m{}", "/0".repeat(256));
+        assert_eq!(
+            DerivationPath::parse_max_depth(&deep, usize::MAX),
+            Err(PathError::TooDeep {
+                depth: 256,
+                max: 255
+            })
         );
     }
 

@@ -646,6 +646,7 @@ fn transactions_above_the_standard_weight_are_refused_before_any_work() {
         sign_psbt(&p, &k, &SignOptions::default()),
         Err(heavy.clone())
     );
+    assert_eq!(summarize_psbt(&p, &k, Network::Bitcoin), Err(heavy.clone()));
     assert_eq!(k.1.get(), 0);
 
     // 1 500 inputs: 246 000 WU unsigned, about 407 000 once signed (107
@@ -674,4 +675,44 @@ fn transactions_above_the_standard_weight_are_refused_before_any_work() {
             .len(),
         100
     );
+}
+
+/// A PSBT may name our fingerprint in as many key origins, as deep, as its
+/// size allows: the derivation steps it asks for are counted before any key
+/// is derived, by the signer and the summary alike.
+#[test]
+fn psbts_asking_for_too_many_derivation_steps_are_refused_before_any() {
+    use wallet_core::bitcoin::MAX_DERIVATION_STEPS;
+    let hd = Hd::new(&SEED);
+    let deep: Vec<u32> = (0..500).collect();
+    let mut input = p2wpkh_input(&hd);
+    // 40 other keys at 500-level paths under our fingerprint: 20 000 steps.
+    for n in 1..=40u8 {
+        let pk = pubkey_of(&SigningKey::from_slice(&[n; 32]).unwrap());
+        input
+            .bip32_derivation
+            .insert(btc_pk(&pk), origin(hd.fp(), &deep));
+    }
+    let p = ours(&simple(&hd, input));
+    let e = sign_psbt(&p, &hd, &SignOptions::default()).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "invalid psbt: asks for 20010 key derivation steps with this wallet's fingerprint, \
+             at most {MAX_DERIVATION_STEPS}"
+        )
+    );
+    assert_eq!(summarize_psbt(&p, &hd, Network::Bitcoin).unwrap_err(), e);
+    assert_eq!(hd.signing_keys_given.get(), 0);
+    assert_eq!(hd.public_keys_given.get(), 0);
+    // Origins of other fingerprints cost nothing and are not counted.
+    let mut input = p2wpkh_input(&hd);
+    for n in 1..=40u8 {
+        let pk = pubkey_of(&SigningKey::from_slice(&[n; 32]).unwrap());
+        input
+            .bip32_derivation
+            .insert(btc_pk(&pk), origin([9, 9, 9, 9], &deep));
+    }
+    let p = ours(&simple(&hd, input));
+    assert!(sign_psbt(&p, &hd, &SignOptions::default()).is_ok());
 }

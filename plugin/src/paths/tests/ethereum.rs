@@ -307,3 +307,27 @@ async fn bad_typed_data_is_a_400_naming_typed_data() {
     m["message"]["contents"] = json!("x".repeat(1024 * 1024));
     bad_field(update(&t, p, json!({"typed_data": m})).await, "typed_data");
 }
+
+/// An access list is bounded like calldata: at most 4096 addresses and
+/// storage keys (128 KiB), counted before anything is parsed. Before, a
+/// 32 MiB body (the CLI's string form has no host limit on its entries)
+/// signed a 15 MB transaction.
+#[tokio::test]
+async fn an_access_list_above_the_transaction_size_limit_is_refused() {
+    let t = backend().await;
+    let p = "wallets/w/ethereum/sign-transaction";
+    let key = format!("0x{}", "00".repeat(32));
+    let list = |keys: usize| {
+        json!([{"address": "0x3535353535353535353535353535353535353535",
+                "storage_keys": vec![key.clone(); keys]}])
+    };
+    let tx = |list: Value| {
+        json!({"type": "eip2930", "chain_id": 1, "nonce": 0, "gas_limit": 21000,
+               "gas_price": 1, "access_list": list.to_string()})
+    };
+    let msg = crate::backend::testing::bad_request(update(&t, p, tx(list(4096))).await);
+    assert!(msg.contains("\"access_list\"") && msg.contains("4096"), "{msg}");
+    // At the bound: one address and 4095 keys sign.
+    let r = update_data(&t, p, tx(list(4095))).await;
+    assert_eq!(r["type"], json!("eip2930"));
+}

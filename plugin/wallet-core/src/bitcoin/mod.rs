@@ -30,8 +30,8 @@ pub use sighash::{
     taproot_sigmsg,
 };
 pub use sign::{
-    InputInfo, MAX_CHANGE_INDEX, MAX_TX_WEIGHT, OutputInfo, PsbtSummary, Secp256k1KeySource,
-    SignOptions, SignedPsbt, extract, sign_psbt, summarize_psbt,
+    InputInfo, MAX_CHANGE_INDEX, MAX_DERIVATION_STEPS, MAX_TX_WEIGHT, OutputInfo, PsbtSummary,
+    Secp256k1KeySource, SignOptions, SignedPsbt, extract, sign_psbt, summarize_psbt,
 };
 pub use tx::{Transaction, TxIn, TxOut};
 

@@ -197,10 +197,72 @@ fn write_script_code_without_codeseparators(out: &mut Vec<u8>, script: &[u8]) {
     }
 }
 
+/// The hashes of a transaction that every input's BIP-143 and BIP-341
+/// signature hash shares (single SHA-256; BIP-143 hashes them once more).
+/// Computing them once per transaction keeps signing linear in its size.
+#[derive(Debug, Clone)]
+pub(crate) struct TxHashes {
+    prevouts: [u8; 32],
+    sequences: [u8; 32],
+    outputs: [u8; 32],
+    /// Of every spent amount and scriptPubKey (BIP-341), when all are known.
+    amounts_and_scripts: Option<([u8; 32], [u8; 32])>,
+}
+
+impl TxHashes {
+    /// `spent`: every input's spent output, in input order, if known.
+    pub(crate) fn new(tx: &Transaction, spent: Option<&[TxOut]>) -> Self {
+        let mut prev = Sha256::new();
+        let mut seqs = Sha256::new();
+        for i in &tx.inputs {
+            prev.update(i.prev_txid);
+            prev.update(i.prev_vout.to_le_bytes());
+            seqs.update(i.sequence.to_le_bytes());
+        }
+        let mut outs = Sha256::new();
+        let mut b = Vec::new();
+        for o in &tx.outputs {
+            b.clear();
+            o.serialize_into(&mut b);
+            outs.update(&b);
+        }
+        let amounts_and_scripts = spent.filter(|all| all.len() == tx.inputs.len()).map(|all| {
+            let mut amounts = Sha256::new();
+            let mut spks = Sha256::new();
+            for o in all {
+                amounts.update(o.value.to_le_bytes());
+                b.clear();
+                write_var_bytes(&mut b, &o.script_pubkey);
+                spks.update(&b);
+            }
+            (amounts.finalize().into(), spks.finalize().into())
+        });
+        Self {
+            prevouts: prev.finalize().into(),
+            sequences: seqs.finalize().into(),
+            outputs: outs.finalize().into(),
+            amounts_and_scripts,
+        }
+    }
+}
+
 /// BIP-143 signature hash for segwit v0 inputs (`script_code` is the
 /// serialized-without-length script, e.g. `76a914{hash}88ac` for P2WPKH).
 pub fn segwit_v0_sighash(
     tx: &Transaction,
+    input_index: usize,
+    script_code: &[u8],
+    amount: u64,
+    hash_type: u32,
+) -> Option<[u8; 32]> {
+    let hashes = TxHashes::new(tx, None);
+    segwit_v0_sighash_with(tx, &hashes, input_index, script_code, amount, hash_type)
+}
+
+/// [`segwit_v0_sighash`] with the transaction's shared hashes.
+pub(crate) fn segwit_v0_sighash_with(
+    tx: &Transaction,
+    hashes: &TxHashes,
     input_index: usize,
     script_code: &[u8],
     amount: u64,
@@ -214,28 +276,15 @@ pub fn segwit_v0_sighash(
     let hash_prevouts = if anyone_can_pay {
         zero
     } else {
-        let mut b = Vec::with_capacity(36 * tx.inputs.len());
-        for i in &tx.inputs {
-            b.extend_from_slice(&i.prev_txid);
-            b.extend_from_slice(&i.prev_vout.to_le_bytes());
-        }
-        sha256d(&b)
+        super::hash::sha256(&hashes.prevouts)
     };
     let hash_sequence = if anyone_can_pay || base == SIGHASH_SINGLE || base == SIGHASH_NONE {
         zero
     } else {
-        let mut b = Vec::with_capacity(4 * tx.inputs.len());
-        for i in &tx.inputs {
-            b.extend_from_slice(&i.sequence.to_le_bytes());
-        }
-        sha256d(&b)
+        super::hash::sha256(&hashes.sequences)
     };
     let hash_outputs = if base != SIGHASH_SINGLE && base != SIGHASH_NONE {
-        let mut b = Vec::new();
-        for o in &tx.outputs {
-            o.serialize_into(&mut b);
-        }
-        sha256d(&b)
+        super::hash::sha256(&hashes.outputs)
     } else if base == SIGHASH_SINGLE && input_index < tx.outputs.len() {
         let mut b = Vec::new();
         tx.outputs[input_index].serialize_into(&mut b);
@@ -277,6 +326,23 @@ pub fn taproot_sigmsg(
     prevouts: Prevouts<'_>,
     hash_type: u8,
 ) -> Option<Vec<u8>> {
+    let all = match prevouts {
+        Prevouts::All(all) => Some(all),
+        Prevouts::One(_) => None,
+    };
+    let hashes = TxHashes::new(tx, all);
+    taproot_sigmsg_with(tx, &hashes, input_index, prevouts, hash_type)
+}
+
+/// [`taproot_sigmsg`] with the transaction's shared hashes (whose amounts
+/// and scripts must be those of `prevouts` when it is `All`).
+pub(crate) fn taproot_sigmsg_with(
+    tx: &Transaction,
+    hashes: &TxHashes,
+    input_index: usize,
+    prevouts: Prevouts<'_>,
+    hash_type: u8,
+) -> Option<Vec<u8>> {
     if !matches!(hash_type, 0x00..=0x03 | 0x81..=0x83) {
         return None;
     }
@@ -294,30 +360,14 @@ pub fn taproot_sigmsg(
         if all.len() != tx.inputs.len() {
             return None;
         }
-        let mut prev = Sha256::new();
-        let mut amounts = Sha256::new();
-        let mut spks = Sha256::new();
-        let mut seqs = Sha256::new();
-        for (i, o) in tx.inputs.iter().zip(all) {
-            prev.update(i.prev_txid);
-            prev.update(i.prev_vout.to_le_bytes());
-            amounts.update(o.value.to_le_bytes());
-            let mut spk = Vec::new();
-            write_var_bytes(&mut spk, &o.script_pubkey);
-            spks.update(spk);
-            seqs.update(i.sequence.to_le_bytes());
-        }
-        m.extend_from_slice(&prev.finalize());
-        m.extend_from_slice(&amounts.finalize());
-        m.extend_from_slice(&spks.finalize());
-        m.extend_from_slice(&seqs.finalize());
+        let (amounts, spks) = hashes.amounts_and_scripts?;
+        m.extend_from_slice(&hashes.prevouts);
+        m.extend_from_slice(&amounts);
+        m.extend_from_slice(&spks);
+        m.extend_from_slice(&hashes.sequences);
     }
     if base != SIGHASH_NONE && base != SIGHASH_SINGLE {
-        let mut outs = Vec::new();
-        for o in &tx.outputs {
-            o.serialize_into(&mut outs);
-        }
-        m.extend_from_slice(&super::hash::sha256(&outs));
+        m.extend_from_slice(&hashes.outputs);
     }
     // spend_type = ext_flag * 2 + annex_present = 0 (key path, no annex).
     m.push(0);
@@ -351,5 +401,17 @@ pub fn taproot_key_spend_sighash(
     hash_type: u8,
 ) -> Option<[u8; 32]> {
     let msg = taproot_sigmsg(tx, input_index, prevouts, hash_type)?;
+    Some(tagged_hash("TapSighash", &[&[0x00], &msg]))
+}
+
+/// [`taproot_key_spend_sighash`] with the transaction's shared hashes.
+pub(crate) fn taproot_key_spend_sighash_with(
+    tx: &Transaction,
+    hashes: &TxHashes,
+    input_index: usize,
+    prevouts: Prevouts<'_>,
+    hash_type: u8,
+) -> Option<[u8; 32]> {
+    let msg = taproot_sigmsg_with(tx, hashes, input_index, prevouts, hash_type)?;
     Some(tagged_hash("TapSighash", &[&[0x00], &msg]))
 }

@@ -13,8 +13,8 @@ use super::address::{
 use super::hash::hash160;
 use super::psbt::*;
 use super::sighash::{
-    Prevouts, SIGHASH_ALL, SIGHASH_ANYONECANPAY, SIGHASH_DEFAULT, SIGHASH_SINGLE, legacy_sighash,
-    segwit_v0_sighash, taproot_key_spend_sighash,
+    Prevouts, SIGHASH_ALL, SIGHASH_ANYONECANPAY, SIGHASH_DEFAULT, SIGHASH_SINGLE, TxHashes,
+    legacy_sighash, segwit_v0_sighash_with, taproot_key_spend_sighash_with,
 };
 use super::tx::{Transaction, TxOut, write_var_bytes};
 use super::{AddressType, BitcoinError, HARDENED, Network};
@@ -41,6 +41,17 @@ pub const MAX_CHANGE_INDEX: u32 = 1_000_000;
 /// 100 kB without witnesses, where a 4 MB PSBT could otherwise carry
 /// ~100 000 inputs of ours and hours of hashing.
 pub const MAX_TX_WEIGHT: u64 = 400_000;
+
+/// The most BIP-32 derivation steps a PSBT may ask of this key source: the
+/// sum of the path lengths of every key origin (input and output, BIP-32
+/// and taproot) that names our fingerprint. Checked before any key is
+/// derived, by [`sign_psbt`] and [`summarize_psbt`].
+///
+/// A transaction at [`MAX_TX_WEIGHT`] has at most ~1 700 key-path inputs,
+/// 5 levels each (8 500 steps); 16 384 leaves room for change outputs and
+/// a second key per input. Without it a 4 MB PSBT could list thousands of
+/// 255-level origins and ask for about a million derivation steps.
+pub const MAX_DERIVATION_STEPS: usize = 16_384;
 
 /// Where the signer gets its secp256k1 keys: a BIP-32 wallet, typically.
 ///
@@ -218,8 +229,10 @@ fn bad(index: usize, reason: &'static str) -> BitcoinError {
 /// and the key derived at that path is the listed key and pays the spent
 /// script. Inputs that are not ours, or of other script types, are left
 /// untouched. Errors when no input could be signed, or when an input of
-/// ours is inconsistent (the signer must then not sign, BIP-174), or asks
-/// for a sighash type that `options.allowed_sighash` does not allow.
+/// ours is inconsistent (the signer must then not sign, BIP-174), asks
+/// for a sighash type that `options.allowed_sighash` does not allow, or the
+/// transaction is heavier than [`MAX_TX_WEIGHT`] once signed, or the PSBT
+/// asks for more than [`MAX_DERIVATION_STEPS`].
 ///
 /// Every input is planned and checked before the first signature is made,
 /// so a refused PSBT yields no signature at all.
@@ -231,12 +244,7 @@ pub fn sign_psbt(
     let mut psbt = psbt.clone();
     let fingerprint = keys.master_fingerprint();
 
-    // The unsigned transaction alone is a lower bound of the weight:
-    // refuse before any derivation or parse of previous transactions.
-    let unsigned_weight = 4 * psbt.tx.serialize_no_witness().len() as u64;
-    if unsigned_weight > MAX_TX_WEIGHT {
-        return Err(too_heavy());
-    }
+    check_work(&psbt, fingerprint)?;
 
     // Spent outputs of every input, needed whole by BIP-341.
     let spent = spent_outputs(&psbt);
@@ -260,9 +268,16 @@ pub fn sign_psbt(
     // Every spent output, once, for the BIP-341 hashes (planning checked
     // that they are all known when a taproot input needs them).
     let all_spent: Option<Vec<TxOut>> = spent.iter().cloned().collect();
+    // The BIP-143/341 hashes every input shares, once (signing stays linear).
+    let hashes = TxHashes::new(&tx, all_spent.as_deref());
     let mut signed = Vec::with_capacity(plans.len());
     for (i, plan) in plans {
-        sign_planned(&mut psbt, i, &tx, all_spent.as_deref(), plan, keys, options)?;
+        let shared = Shared {
+            tx: &tx,
+            hashes: &hashes,
+            all_spent: all_spent.as_deref(),
+        };
+        sign_planned(&mut psbt, i, &shared, plan, keys, options)?;
         signed.push(i);
     }
 
@@ -284,6 +299,54 @@ pub fn sign_psbt(
         transaction,
         txid,
     })
+}
+
+/// The bounds checked before any work: the unsigned transaction's weight
+/// (a lower bound of the signed one) and the derivation steps the PSBT asks
+/// of our fingerprint.
+fn check_work(psbt: &Psbt, fingerprint: [u8; 4]) -> Result<(), BitcoinError> {
+    let unsigned_weight = 4 * psbt.tx.serialize_no_witness().len() as u64;
+    if unsigned_weight > MAX_TX_WEIGHT {
+        return Err(too_heavy());
+    }
+    let origin_len = |m: &Map, bip32: u8, tap: u8| -> usize {
+        let mut steps = 0usize;
+        for (k, v) in m {
+            let origin = if k[0] == bip32 {
+                Some(v.as_slice())
+            } else if k[0] == tap {
+                parse_tap_origin(v).map(|(_, o)| o)
+            } else {
+                None
+            };
+            if let Some(o) = origin
+                && o.len() >= 4
+                && o[..4] == fingerprint
+            {
+                // Path elements are 4 bytes; `m` still costs one call.
+                steps = steps.saturating_add((o.len() / 4 - 1).max(1));
+            }
+        }
+        steps
+    };
+    let mut steps = 0usize;
+    for m in &psbt.inputs {
+        steps = steps.saturating_add(origin_len(m, IN_BIP32_DERIVATION, IN_TAP_BIP32_DERIVATION));
+    }
+    for m in &psbt.outputs {
+        steps = steps.saturating_add(origin_len(
+            m,
+            OUT_BIP32_DERIVATION,
+            OUT_TAP_BIP32_DERIVATION,
+        ));
+    }
+    if steps > MAX_DERIVATION_STEPS {
+        return Err(BitcoinError::InvalidPsbt(format!(
+            "asks for {steps} key derivation steps with this wallet's fingerprint, at most \
+             {MAX_DERIVATION_STEPS}"
+        )));
+    }
+    Ok(())
 }
 
 fn too_heavy() -> BitcoinError {
@@ -560,17 +623,28 @@ fn taproot_candidate(
     Ok(Some((x, path, merkle_root)))
 }
 
+/// What every input's signature hash reads.
+struct Shared<'a> {
+    tx: &'a Transaction,
+    hashes: &'a TxHashes,
+    all_spent: Option<&'a [TxOut]>,
+}
+
 /// Make the signatures a plan calls for.
 fn sign_planned(
     psbt: &mut Psbt,
     i: usize,
-    tx: &Transaction,
-    all_spent: Option<&[TxOut]>,
+    shared: &Shared<'_>,
     plan: Plan,
     keys: &dyn Secp256k1KeySource,
     options: &SignOptions,
 ) -> Result<(), BitcoinError> {
     let hash_type = plan.hash_type;
+    let Shared {
+        tx,
+        hashes,
+        all_spent,
+    } = *shared;
     match plan.signer {
         PlanSigner::Taproot {
             x,
@@ -586,7 +660,7 @@ fn sign_planned(
             } else {
                 Prevouts::All(all_spent.ok_or(bad(i, "taproot signing needs every input's utxo"))?)
             };
-            let digest = taproot_key_spend_sighash(tx, i, prevouts, hash_type as u8)
+            let digest = taproot_key_spend_sighash_with(tx, hashes, i, prevouts, hash_type as u8)
                 .ok_or(bad(i, "sighash single without a matching output"))?;
             let tweaked = tweak_secret(&sk, &x, merkle_root.as_ref())?;
             let sig = tweaked
@@ -607,8 +681,15 @@ fn sign_planned(
                 let digest = match plan.kind {
                     Kind::P2wpkh(h) | Kind::P2shP2wpkh(h) => {
                         let script_code = p2pkh_script(&h);
-                        segwit_v0_sighash(tx, i, &script_code, plan.utxo.value, hash_type)
-                            .ok_or(bad(i, "input index out of range"))?
+                        segwit_v0_sighash_with(
+                            tx,
+                            hashes,
+                            i,
+                            &script_code,
+                            plan.utxo.value,
+                            hash_type,
+                        )
+                        .ok_or(bad(i, "input index out of range"))?
                     }
                     Kind::P2pkh(_) => legacy_sighash(tx, i, &plan.utxo.script_pubkey, hash_type),
                     Kind::P2tr(_) => return Err(bad(i, "taproot input planned as ecdsa")),
@@ -788,6 +869,11 @@ pub fn extract(psbt: &Psbt) -> Option<Transaction> {
 /// **Fee.** Inputs minus outputs; `None` when an input amount is missing,
 /// and an error (`outputs exceed inputs`) when the outputs are larger.
 ///
+/// **Bounds.** Like [`sign_psbt`], refuses before any derivation a PSBT
+/// whose unsigned transaction is above [`MAX_TX_WEIGHT`] or which asks for
+/// more than [`MAX_DERIVATION_STEPS`]; and errors where the signer would
+/// (an input of ours with inconsistent data).
+///
 /// **Estimated vsize** (`ceil(weight / 4)`): the unsigned transaction, plus
 /// for each input not yet final, by the type of its spent script (the
 /// signer's plan for inputs of ours):
@@ -815,6 +901,7 @@ pub fn summarize_psbt(
     network: Network,
 ) -> Result<PsbtSummary, BitcoinError> {
     let fingerprint = keys.master_fingerprint();
+    check_work(psbt, fingerprint)?;
     let single_key = keys.is_single_key();
     let mut outputs = Vec::with_capacity(psbt.tx.outputs.len());
     let mut spend_value: u64 = 0;

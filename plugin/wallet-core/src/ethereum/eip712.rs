@@ -17,8 +17,14 @@
 //! signed), a missing or `null` member is an error, `bytesN` must be exactly
 //! N bytes, `bool` must be a JSON boolean.
 //!
-//! Bounds: nesting depth [`MAX_DEPTH`], total encoded values
-//! [`MAX_VALUES`], number of types [`MAX_TYPES`], JSON text [`MAX_JSON_BYTES`].
+//! Bounds, each checked before the work it bounds: nesting depth
+//! [`MAX_DEPTH`], total encoded values [`MAX_VALUES`], number of types
+//! [`MAX_TYPES`], members of all types [`MAX_MEMBERS`], the length of a
+//! type or member name [`MAX_NAME_BYTES`], array dimensions of one type
+//! [`MAX_ARRAY_DIMENSIONS`], the `encodeType` text hashed for one signature
+//! [`MAX_ENCODED_TYPE_BYTES`], JSON text [`MAX_JSON_BYTES`]. Nothing here
+//! recurses deeper than [`MAX_DEPTH`] (values) or [`MAX_TYPES`] (type
+//! references), so it runs on a 2 MiB thread stack.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -35,6 +41,15 @@ pub const MAX_VALUES: usize = 100_000;
 pub const MAX_TYPES: usize = 256;
 /// Maximum size of typed data given as JSON text.
 pub const MAX_JSON_BYTES: usize = 1 << 20;
+/// Maximum number of members of all declared types together.
+pub const MAX_MEMBERS: usize = 1024;
+/// Maximum length of a type name, a member name or a member's type string.
+pub const MAX_NAME_BYTES: usize = 256;
+/// Maximum number of array dimensions of one member type (`T[][2][]` has 3).
+pub const MAX_ARRAY_DIMENSIONS: usize = MAX_DEPTH;
+/// Maximum total length of the `encodeType` strings hashed for one
+/// signature (every struct type's string holds its dependencies).
+pub const MAX_ENCODED_TYPE_BYTES: usize = 1 << 20;
 
 const NAME_LIMIT: usize = 64;
 
@@ -232,6 +247,13 @@ impl TypedData {
         if types_v.len() > MAX_TYPES {
             return Err(TypedDataError::TooLarge);
         }
+        let mut total_members = 0usize;
+        for members_v in types_v.values() {
+            total_members = total_members.saturating_add(members_v.as_array().map_or(0, Vec::len));
+        }
+        if total_members > MAX_MEMBERS {
+            return Err(TypedDataError::TooLarge);
+        }
         let primary_type = obj
             .get("primaryType")
             .and_then(Value::as_str)
@@ -261,6 +283,12 @@ impl TypedData {
 
         let mut types = BTreeMap::new();
         for (name, members_v) in types_v {
+            if name.len() > MAX_NAME_BYTES {
+                return Err(TypedDataError::InvalidType {
+                    name: clip(name),
+                    reason: "type names are at most 256 bytes",
+                });
+            }
             if !is_identifier(name) || atomic(name).is_some() {
                 return Err(TypedDataError::InvalidType {
                     name: clip(name),
@@ -285,6 +313,12 @@ impl TypedData {
                         reason: "every member needs a string name and type",
                     });
                 };
+                if mname.len() > MAX_NAME_BYTES || mty.len() > MAX_NAME_BYTES {
+                    return Err(TypedDataError::InvalidType {
+                        name: clip(name),
+                        reason: "member names and types are at most 256 bytes",
+                    });
+                }
                 if !is_identifier(mname) {
                     return Err(TypedDataError::InvalidType {
                         name: clip(name),
@@ -404,13 +438,30 @@ impl TypedData {
         }
     }
 
+    /// Parses a member type. Iterative: the array dimensions (at most
+    /// [`MAX_ARRAY_DIMENSIONS`]) are read from the right, then the element
+    /// type is wrapped in them.
     fn parse_type<'a>(&'a self, s: &'a str) -> Result<Ty<'a>, TypedDataError> {
-        if let Some(head) = s.strip_suffix(']') {
+        if s.len() > MAX_NAME_BYTES {
+            return Err(TypedDataError::InvalidType {
+                name: clip(s),
+                reason: "type strings are at most 256 bytes",
+            });
+        }
+        let mut dims: Vec<Option<usize>> = Vec::new();
+        let mut elem = s;
+        while let Some(head) = elem.strip_suffix(']') {
+            if dims.len() == MAX_ARRAY_DIMENSIONS {
+                return Err(TypedDataError::InvalidType {
+                    name: clip(s),
+                    reason: "more than 32 array dimensions",
+                });
+            }
             let open = head.rfind('[').ok_or_else(|| TypedDataError::InvalidType {
                 name: clip(s),
                 reason: "unbalanced array brackets",
             })?;
-            let (elem, len) = (&head[..open], &head[open + 1..]);
+            let len = &head[open + 1..];
             let len = if len.is_empty() {
                 None
             } else {
@@ -424,15 +475,23 @@ impl TypedData {
                     })?;
                 Some(n)
             };
-            return Ok(Ty::Array(Box::new(self.parse_type(elem)?), len));
+            dims.push(len);
+            elem = &head[..open];
         }
-        if let Some(t) = atomic(s) {
-            return Ok(t);
+        let mut ty = if let Some(t) = atomic(elem) {
+            t
+        } else {
+            match self.types.get_key_value(elem) {
+                Some((name, _)) => Ty::Struct(name.as_str()),
+                None => return Err(TypedDataError::UnknownType(clip(elem))),
+            }
+        };
+        // In `T[2][3]` the outer array (`[3]`, read first) holds `T[2]`:
+        // wrap from the last dimension read (the innermost) outwards.
+        for len in dims.into_iter().rev() {
+            ty = Ty::Array(Box::new(ty), len);
         }
-        match self.types.get_key_value(s) {
-            Some((name, _)) => Ok(Ty::Struct(name.as_str())),
-            None => Err(TypedDataError::UnknownType(clip(s))),
-        }
+        Ok(ty)
     }
 
     /// The struct types `name` references, directly or not (not `name`).
@@ -496,6 +555,7 @@ impl TypedData {
             td: self,
             type_hashes: HashMap::new(),
             values: 0,
+            type_bytes: 0,
         };
         enc.hash_struct(name, value, &mut String::from("value"), 0)
     }
@@ -506,6 +566,7 @@ impl TypedData {
             td: self,
             type_hashes: HashMap::new(),
             values: 0,
+            type_bytes: 0,
         };
         let domain = Value::Object(self.domain.clone());
         let domain_separator =
@@ -539,6 +600,8 @@ struct Encoder<'a> {
     td: &'a TypedData,
     type_hashes: HashMap<&'a str, [u8; 32]>,
     values: usize,
+    /// Total length of the `encodeType` strings hashed so far.
+    type_bytes: usize,
 }
 
 fn invalid(path: &str, reason: &'static str) -> TypedDataError {
@@ -616,7 +679,12 @@ impl<'a> Encoder<'a> {
         if let Some(h) = self.type_hashes.get(name) {
             return Ok(*h);
         }
-        let h = self.td.type_hash(name)?;
+        let text = self.td.encode_type(name)?;
+        self.type_bytes = self.type_bytes.saturating_add(text.len());
+        if self.type_bytes > MAX_ENCODED_TYPE_BYTES {
+            return Err(TypedDataError::TooLarge);
+        }
+        let h = keccak256(text.as_bytes());
         self.type_hashes.insert(name, h);
         Ok(h)
     }
@@ -640,8 +708,17 @@ impl<'a> Encoder<'a> {
             .types
             .get(name)
             .ok_or_else(|| TypedDataError::UnknownType(clip(name)))?;
-        for key in obj.keys() {
-            if !members.iter().any(|m| &m.name == key) {
+        // Every key must be declared: count the declared ones present
+        // (n log n, not keys x members); only when some key is not declared
+        // look it up among the sorted member names.
+        let declared = members.iter().filter(|m| obj.contains_key(&m.name)).count();
+        if declared != obj.len() {
+            let mut names: Vec<&str> = members.iter().map(|m| m.name.as_str()).collect();
+            names.sort_unstable();
+            if let Some(key) = obj
+                .keys()
+                .find(|k| names.binary_search(&k.as_str()).is_err())
+            {
                 return Err(TypedDataError::UndeclaredMember {
                     path: format!("{path}.{}", clip(key)),
                 });
@@ -951,5 +1028,106 @@ mod tests {
             .expect("hash");
         assert_eq!(a, b);
         assert_eq!(a.chain_id, Some(U256::from(1u8)));
+    }
+
+    /// Runs `f` on a thread with the 2 MiB stack of the runtime's worker
+    /// and blocking threads, as the plugin does.
+    fn on_worker_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        std::thread::Builder::new()
+            .stack_size(2 * 1024 * 1024)
+            .spawn(f)
+            .expect("spawn")
+            .join()
+            .expect("no panic")
+    }
+
+    fn one_member(ty: &str) -> String {
+        format!(
+            r#"{{"types":{{"T":[{{"name":"x","type":"{ty}"}}]}},"primaryType":"T","domain":{{}},"message":{{"x":1}}}}"#
+        )
+    }
+
+    /// Regression (stack overflow, process abort): a member type with
+    /// 400 000 array dimensions (`uint8[][]...`, 800 KB, under the 1 MiB
+    /// limit) was parsed by a recursion per dimension.
+    #[test]
+    fn array_dimensions_are_bounded_before_parsing() {
+        let text = one_member(&format!("uint8{}", "[]".repeat(400_000)));
+        assert!(text.len() < MAX_JSON_BYTES);
+        let r = on_worker_stack(move || TypedData::from_json_str(&text).err());
+        assert!(
+            matches!(r, Some(TypedDataError::InvalidType { reason, .. }) if reason.contains("256 bytes")),
+            "{r:?}"
+        );
+        // At the bound: 32 dimensions parse, 33 are refused by name.
+        let text = one_member(&format!("uint8{}", "[]".repeat(MAX_ARRAY_DIMENSIONS)));
+        assert!(TypedData::from_json_str(&text).is_ok());
+        let text = one_member(&format!("uint8{}", "[]".repeat(MAX_ARRAY_DIMENSIONS + 1)));
+        let r = TypedData::from_json_str(&text).err();
+        assert!(
+            matches!(&r, Some(TypedDataError::InvalidType { reason, .. }) if reason.contains("32 array dimensions")),
+            "{r:?}"
+        );
+        // Dimensions of fixed size nest the right way round: the outer
+        // array of `uint8[2][3]` has 3 elements of `uint8[2]`.
+        let v = json!({"types": {"T": [{"name": "x", "type": "uint8[2][3]"}]},
+            "primaryType": "T", "domain": {}, "message": {"x": [[1, 2], [3, 4], [5, 6]]}});
+        assert!(TypedData::from_json(&v).expect("valid").hash().is_ok());
+        let v = json!({"types": {"T": [{"name": "x", "type": "uint8[2][3]"}]},
+            "primaryType": "T", "domain": {}, "message": {"x": [[1, 2, 3], [4, 5, 6]]}});
+        assert!(TypedData::from_json(&v).expect("valid").hash().is_err());
+    }
+
+    #[test]
+    fn type_and_member_names_are_bounded() {
+        let long = format!("T{}", "a".repeat(MAX_NAME_BYTES));
+        let text = format!(
+            r#"{{"types":{{"{long}":[]}},"primaryType":"{long}","domain":{{}},"message":{{}}}}"#
+        );
+        assert!(matches!(
+            TypedData::from_json_str(&text),
+            Err(TypedDataError::InvalidType { .. })
+        ));
+        let text = one_member(&format!("uint8[{}]", "1".repeat(MAX_NAME_BYTES)));
+        assert!(matches!(
+            TypedData::from_json_str(&text),
+            Err(TypedDataError::InvalidType { .. })
+        ));
+    }
+
+    /// Regression (hang): many members, many types and long encodeType
+    /// strings made hashing quadratic (each of 256 types' encodeType holds
+    /// every declaration).
+    #[test]
+    fn declared_members_are_bounded() {
+        let members: Vec<Value> = (0..=MAX_MEMBERS)
+            .map(|i| json!({"name": format!("m{i}"), "type": "bool"}))
+            .collect();
+        let v = json!({"types": {"T": members}, "primaryType": "T", "domain": {}, "message": {}});
+        assert_eq!(
+            TypedData::from_json(&v).err(),
+            Some(TypedDataError::TooLarge)
+        );
+    }
+
+    #[test]
+    fn an_undeclared_member_is_found_among_many() {
+        let members: Vec<Value> = (0..1000)
+            .map(|i| json!({"name": format!("m{i}"), "type": "bool"}))
+            .collect();
+        let mut msg = Map::new();
+        for i in 0..1000 {
+            msg.insert(format!("m{i}"), json!(true));
+        }
+        let v = json!({"types": {"T": members}, "primaryType": "T", "domain": {}, "message": msg});
+        assert!(TypedData::from_json(&v).expect("valid").hash().is_ok());
+        let mut v2 = v.clone();
+        v2["message"]["zz"] = json!(true);
+        assert_eq!(
+            TypedData::from_json(&v2).expect("valid").hash().err(),
+            Some(TypedDataError::UndeclaredMember {
+                path: "message.zz".into()
+            })
+        );
     }
 }

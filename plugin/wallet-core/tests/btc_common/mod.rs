@@ -32,10 +32,11 @@ pub fn path(s: &str) -> Vec<u32> {
 }
 
 /// A BIP-32 wallet over the RustCrypto `bip32` crate, counting how many
-/// private keys it hands out.
+/// private and public keys it hands out.
 pub struct Hd {
     pub master: XPrv,
     pub signing_keys_given: Cell<usize>,
+    pub public_keys_given: Cell<usize>,
 }
 
 impl Hd {
@@ -43,6 +44,7 @@ impl Hd {
         Self {
             master: XPrv::new(seed).unwrap(),
             signing_keys_given: Cell::new(0),
+            public_keys_given: Cell::new(0),
         }
     }
 
@@ -73,6 +75,7 @@ impl Secp256k1KeySource for Hd {
         Ok(self.sk(p))
     }
     fn derive_public_key(&self, p: &[u32]) -> Result<CompressedPublicKey, BitcoinError> {
+        self.public_keys_given.set(self.public_keys_given.get() + 1);
         Ok(pubkey_of(&self.sk(p)))
     }
 }
