@@ -584,3 +584,138 @@ fn change_is_only_the_wallets_internal_chain_below_the_bound() {
         );
     }
 }
+
+/// Asserts a sign-hash reply is a 403 naming raw_signing; if it signed,
+/// first shows that the signature is a valid ECDSA signature by `pk` over
+/// `digest` (a spend the bitcoin policy refused), then fails.
+#[track_caller]
+fn refused_raw(r: &Reply, digest: &[u8; 32], pk: &bitcoin::secp256k1::PublicKey, what: &str) {
+    if r.status == 200 {
+        let raw = hex::decode(st(r.data(), "signature").trim_start_matches("0x")).expect("hex");
+        let sig = bitcoin::secp256k1::ecdsa::Signature::from_compact(&raw[..64]).expect("sig");
+        let usable = Secp256k1::verification_only()
+            .verify_ecdsa(&Message::from_digest(*digest), &sig, pk)
+            .is_ok();
+        panic!(
+            "{what}: sign-hash signed the BIP-143 sighash of a spend the bitcoin policy refuses \
+             (signature valid for the bitcoin key: {usable}): {}",
+            r.body
+        );
+    }
+    expect_403_naming(r, "raw_signing");
+}
+
+/// sign-hash names a chain, but the key it signs with is chosen by `path`
+/// (or, for a key wallet, is the one key of both secp256k1 chains): asking
+/// for "ethereum" must not sign with a key the wallet's bitcoin policy
+/// governs.
+#[test]
+fn sign_hash_under_another_chain_name_does_not_sign_with_a_governed_key() {
+    let e = Engine::start();
+    let evil = foreign_address(3);
+    let (psbt, prevouts) = spend(&[(evil.as_str(), 99_000)], 100_000, 0, true);
+    let (_, pk) = secp_key(&s(), IN0);
+    let (spk, _) = script_for("p2wpkh", &pk);
+    let sighash = SighashCache::new(&psbt.unsigned_tx)
+        .p2wpkh_signature_hash(0, &spk, prevouts[0].value, EcdsaSighashType::All)
+        .expect("sighash");
+    let digest: [u8; 32] = *sighash.as_ref();
+    let hash = format!("0x{}", hex::encode(digest));
+
+    // An hd wallet with raw signing and a bitcoin policy.
+    e.abandon("rh", json!({"allow_raw_signing": true}));
+    set_policy(&e, "rh", json!({"max_value_per_tx": "1000"}));
+    expect_403_naming(
+        &sign(&e, "rh", json!({"psbt": b64(&psbt)})),
+        "max_value_per_tx",
+    );
+    refused_raw(
+        &e.write(
+            "crypto/sign-hash/rh",
+            json!({"chain": "bitcoin", "hash": hash}),
+        ),
+        &digest,
+        &pk,
+        "chain bitcoin",
+    );
+    refused_raw(
+        &e.write(
+            "crypto/sign-hash/rh",
+            json!({"chain": "ethereum", "hash": hash, "path": IN0}),
+        ),
+        &digest,
+        &pk,
+        "chain ethereum with the bitcoin key's path",
+    );
+
+    // Control: without a policy, raw signing works on both names.
+    e.abandon("free", json!({"allow_raw_signing": true}));
+    for chain in ["bitcoin", "ethereum"] {
+        e.write(
+            "crypto/sign-hash/free",
+            json!({"chain": chain, "hash": hash}),
+        )
+        .expect_status(200);
+    }
+}
+
+/// The key-wallet form of the same: a secp256k1 key wallet has one key for
+/// ethereum and bitcoin, so sign-hash with chain "ethereum" signs with the
+/// key the bitcoin policy governs, no path needed.
+#[test]
+fn sign_hash_of_a_key_wallet_with_a_bitcoin_policy_is_refused_on_every_secp256k1_chain() {
+    let e = Engine::start();
+    let key = [0x31u8; 32];
+    let kpk = bitcoin::secp256k1::SecretKey::from_slice(&key)
+        .expect("key")
+        .public_key(&Secp256k1::new());
+    // The key-path spend of the key's own p2wpkh output.
+    let (spk, _) = script_for("p2wpkh", &kpk);
+    let tx = Transaction {
+        version: Version::TWO,
+        lock_time: bitcoin::absolute::LockTime::ZERO,
+        input: vec![TxIn {
+            previous_output: OutPoint {
+                txid: bitcoin::Txid::from_byte_array([9; 32]),
+                vout: 0,
+            },
+            script_sig: ScriptBuf::new(),
+            sequence: Sequence::MAX,
+            witness: Witness::new(),
+        }],
+        output: vec![TxOut {
+            value: Amount::from_sat(99_000),
+            script_pubkey: foreign_address(3)
+                .parse::<bitcoin::Address<bitcoin::address::NetworkUnchecked>>()
+                .expect("address")
+                .assume_checked()
+                .script_pubkey(),
+        }],
+    };
+    let digest: [u8; 32] = *SighashCache::new(&tx)
+        .p2wpkh_signature_hash(0, &spk, Amount::from_sat(100_000), EcdsaSighashType::All)
+        .expect("sighash")
+        .as_ref();
+    let hash = format!("0x{}", hex::encode(digest));
+    e.import_key("kw", "secp256k1", &key, json!({"allow_raw_signing": true}));
+    set_policy(&e, "kw", json!({"max_value_per_tx": "1000"}));
+    refused_raw(
+        &e.write(
+            "crypto/sign-hash/kw",
+            json!({"chain": "bitcoin", "hash": hash}),
+        ),
+        &digest,
+        &kpk,
+        "key wallet, chain bitcoin",
+    );
+
+    refused_raw(
+        &e.write(
+            "crypto/sign-hash/kw",
+            json!({"chain": "ethereum", "hash": hash}),
+        ),
+        &digest,
+        &kpk,
+        "key wallet, chain ethereum",
+    );
+}

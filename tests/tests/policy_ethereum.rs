@@ -986,3 +986,39 @@ fn a_token_limit_is_not_lost_to_the_same_address_in_another_case() {
         signed_call(&sign_tx(&e, w, call(tok, &ok)), tok, &ok);
     }
 }
+
+/// sign-hash's `chain` names a chain but `path` picks the key: with an
+/// ethereum policy, asking for "bitcoin" at the ethereum key's path must
+/// not give a raw signature by the ethereum key (a raw digest can be any
+/// transaction's signing hash).
+#[test]
+fn sign_hash_under_the_bitcoin_name_does_not_sign_with_the_ethereum_key() {
+    let e = Engine::start();
+    e.abandon("rh", json!({"allow_raw_signing": true}));
+    set_policy(
+        &e,
+        "rh",
+        json!({"allowed_recipients": [good().to_string()]}),
+    );
+    let h = B256::repeat_byte(0x6b);
+    let ask = |chain: &str, path: Option<&str>| {
+        let mut b = json!({"chain": chain, "hash": h.to_string()});
+        if let Some(p) = path {
+            b["path"] = json!(p);
+        }
+        e.write("crypto/sign-hash/rh", b)
+    };
+    expect_403_naming(&ask("ethereum", None), "raw_signing");
+    let r = ask("bitcoin", Some("m/44'/60'/0'/0/0"));
+    if r.status == 200 {
+        let sig = Signature::from_raw(&unhex(st(r.data(), "signature"))).expect("signature");
+        let signer = sig.recover_address_from_prehash(&h).expect("recover");
+        panic!(
+            "sign-hash chain=bitcoin at m/44'/60'/0'/0/0 signed a raw digest for {signer} \
+             (the wallet's ethereum address is {ETH0}) although the wallet has an ethereum \
+             policy: {}",
+            r.body
+        );
+    }
+    expect_403_naming(&r, "raw_signing");
+}
