@@ -1754,6 +1754,12 @@ fn refused(
         r.status,
         r.body
     );
+    // A body above the plugin's own limit is refused before any field is
+    // parsed: that refusal names the limit instead of the field.
+    let body_limit = text.contains("larger than the plugin's limit of 8388608 bytes");
+    if body_limit {
+        return;
+    }
     for n in names {
         assert!(
             text.contains(n),
@@ -2153,7 +2159,7 @@ fn crafted_inputs_that_aborted_or_hung_the_plugin_are_4xx_in_bounded_time_from_t
         "psbt with 3 000 key origins of 255 levels",
         &format!("{w}/bitcoin/sign-psbt"),
         json!({"psbt": STANDARD.encode(&bytes)}),
-        &["\"psbt\"", "20000 derivation levels"],
+        &["\"psbt\"", "derivation steps", "at most 16384"],
     );
 
     // 4. Hang: signing is quadratic in the transaction (legacy sighash, and
@@ -2279,7 +2285,7 @@ fn a_body_just_below_the_hosts_maximum_size_is_a_4xx_at_every_signing_path() {
         ),
         (
             "sign-hash",
-            format!("{w}/sign-hash"),
+            "crypto/sign-hash/w".to_string(),
             json!({"chain": "ethereum", "hash": format!("0x{}", "0".repeat(BIG - 2))}),
             vec!["\"hash\"", "65536 bytes"],
         ),
