@@ -134,7 +134,7 @@ async fn handle_request(
     let path = pbreq.path.clone();
     // Only the fields the path declares are parsed into values.
     let declared = inst.backend.body_fields(&path, &op);
-    let keep_declared = |k: &str| declared.as_ref().is_some_and(|d| d.iter().any(|f| *f == k));
+    let keep_declared = |k: &str| declared.as_ref().is_some_and(|d| d.contains(&k));
     let keep: convert::Keep<'_> = if declared.is_some() {
         Some(&keep_declared)
     } else {
