@@ -56,6 +56,7 @@ audit "file" "file" {
     mode      = "0600"
   }
 }
+@@AUDIT_STDOUT@@
 
 seal "transit" {
   address         = "@@TRANSIT_ADDR@@"
