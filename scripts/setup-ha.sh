@@ -144,6 +144,7 @@ load_env() {
         || err "RAFT_PERFORMANCE_MULTIPLIER must be 1..10 (0 is invalid), not '$RAFT_PERFORMANCE_MULTIPLIER'"
     PID_FILE="$NODE_DIR/vault.pid"
     CONFIG_FILE="$NODE_DIR/config/vault.hcl"
+    SEAL_CONFIG_FILE="$NODE_DIR/secrets/seal.hcl"
     SERVER_LOG="$NODE_DIR/logs/server.log"
     SELF_URL="https://$NODE_ADDR:$API_PORT"
 }
@@ -458,17 +459,27 @@ _docker_chown() {
 }
 
 _server_exec() {
-    # Runs in the background subshell: a clean environment for the server. Our own token must
-    # not leak into it; the transit seal reads its token from VAULT_TOKEN.
+    # Runs in the background subshell: a clean environment for the server, which every plugin
+    # process inherits. No token goes there: not ours, not the transit seal's (secrets/seal.hcl).
     unset VAULT_TOKEN BAO_TOKEN VAULT_ADDR BAO_ADDR VAULT_CACERT BAO_CACERT
-    if [[ "$SEAL_TYPE" == transit ]]; then
-        VAULT_TOKEN="$(<"$TRANSIT_SEAL_TOKEN_FILE")"
-        export VAULT_TOKEN
-    fi
+    local extra=()
+    [[ "$SEAL_TYPE" != transit ]] || extra=(-config="$SEAL_CONFIG_FILE")
     # The working directory is the node directory: relative paths in the config (the audit
     # file_path) resolve there.
     cd "$NODE_DIR" || exit 1
-    exec "$BIN" server -config="$CONFIG_FILE"
+    exec "$BIN" server -config="$CONFIG_FILE" "${extra[@]}"
+}
+
+# The transit seal stanza with the unsealer token, as a second config file (0600) in secrets/.
+_render_seal_config() {
+    local TRANSIT_TOKEN
+    TRANSIT_TOKEN="$(<"$TRANSIT_SEAL_TOKEN_FILE")"
+    [[ "$TRANSIT_TOKEN" =~ ^[A-Za-z0-9._-]+$ ]] || err "$TRANSIT_SEAL_TOKEN_FILE does not hold a token"
+    # shellcheck disable=SC2034
+    render_template "$HA_DIR/vault-transit-seal.hcl" "$SEAL_CONFIG_FILE" TRANSIT_ADDR TRANSIT_TOKEN \
+        TRANSIT_MOUNT TRANSIT_KEY_NAME SRV_DIR TRANSIT_CA_FILE
+    chmod 600 "$SEAL_CONFIG_FILE"
+    TRANSIT_TOKEN=""
 }
 
 cmd_start() {
@@ -476,6 +487,7 @@ cmd_start() {
     [[ -f "$NODE_DIR/tls/cert.pem" ]] || err "no TLS certificate: run gen-cert first"
     if [[ "$SEAL_TYPE" == transit ]]; then
         [[ -r "$TRANSIT_SEAL_TOKEN_FILE" ]] || err "SEAL_TYPE=transit: token file $TRANSIT_SEAL_TOKEN_FILE not readable"
+        _render_seal_config
     fi
     if [[ "$HA_MODE" == docker ]]; then
         _docker_chown

@@ -127,9 +127,10 @@ bcli() {
 }
 
 use_token_of() {
-    # use_token_of INIT_KEYS_FILE — export its root token for bcli and a curl header file
+    # use_token_of ROOT_TOKEN_FILE — export the root token vault-init wrote there (apart from the
+    # keys) for bcli and a curl header file, as the guide tells the operator to do
     local t
-    t="$(jq -r '.root_token' "$1")"
+    t="$(<"$1")"
     [[ -n "$t" && "$t" != null ]] || fail "no root token in $1"
     export VAULT_TOKEN="$t" BAO_TOKEN="$t"
     (umask 077 && printf 'X-Vault-Token: %s\n' "$t" >"$WORK/token.hdr")
@@ -277,7 +278,23 @@ scenario_1() {
     [[ "$(jq '.unseal_keys_b64 | length' "$keys")" == 5 && "$(jq '.unseal_threshold' "$keys")" == 3 ]] \
         || fail "init did not produce 5 shares with threshold 3"
     ha node1 vault-init # idempotent: a second run must not touch the file
-    use_token_of "$keys"
+    # The root token is not in the keys file but alone in another 0600 file, outside secrets/.
+    ! jq -e 'has("root_token")' "$keys" >/dev/null || fail "the keys file holds the root token"
+    [[ "$(stat -c %a "$WORK/node1/root-token")" == 600 ]] || fail "root-token is not mode 0600"
+    [[ ! -e "$WORK/node2/root-token" && ! -e "$WORK/node2/vault-init-keys.json" ]] \
+        || fail "keys or root token were copied to node2"
+    # ... and is never used by the scripts unless the operator exports it.
+    local out
+    if out="$(unset VAULT_TOKEN BAO_TOKEN && ha node1 raft-status 2>&1)"; then
+        fail "raft-status ran without a token (the root token file was picked up silently)"
+    fi
+    grep -q 'not used unless you export it' <<<"$out" || fail "no clear 'no token' message: $out"
+    # .env is read only from the node directory named (--env / NODE_DIR), never ./.env.
+    if out="$(cd "$WORK/node1" && env -u NODE_DIR -u ENV_FILE "$SETUP" status 2>&1)"; then
+        fail "setup-ha.sh read ./.env of the current directory"
+    fi
+    grep -q 'name the node' <<<"$out" || fail "no clear message when no node is named: $out"
+    use_token_of "$WORK/node1/root-token"
 
     for n in "${NODES[@]}"; do
         ha "$n" vault-unseal
@@ -312,7 +329,7 @@ scenario_1() {
         if grep -qF -- "$secret" "$WORK/transcript.log"; then
             fail "a key or the root token appeared in the scripts' output"
         fi
-    done < <(jq -r '.unseal_keys_b64[], .unseal_keys_hex[], .root_token' "$keys")
+    done < <(jq -r '.unseal_keys_b64[], .unseal_keys_hex[]' "$keys"; cat "$WORK/node1/root-token"; echo)
     say "    no unseal key or root token in the scripts' output"
 
     # Stand-in engines for the scenarios that need data before the plugin exists.
@@ -920,7 +937,8 @@ scenario_7() {
     ha unsealer start
     ha unsealer vault-init
     ha unsealer vault-unseal
-    (unset VAULT_TOKEN BAO_TOKEN && ha unsealer transit-unsealer-setup)
+    (VAULT_TOKEN="$(<"$WORK/unsealer/root-token")" && BAO_TOKEN="$VAULT_TOKEN" \
+        && export VAULT_TOKEN BAO_TOKEN && ha unsealer transit-unsealer-setup)
     [[ "$(stat -c %a "$WORK/unsealer/secrets/transit-seal-token")" == 600 ]] || fail "transit token file not 0600"
 
     peers="t1=${IPS[0]} t2=${IPS[1]} t3=${IPS[2]}"
@@ -935,13 +953,22 @@ scenario_7() {
         install -m 600 "$WORK/unsealer/secrets/transit-seal-token" "$WORK/$n/secrets/transit-seal-token"
         ha "$n" gen-cert
         ha "$n" prepare-config
-        grep -q 'seal "transit"' "$WORK/$n/config/vault.hcl" || fail "no transit seal in $n's config"
         ! grep -qF -- "$(<"$WORK/$n/secrets/transit-seal-token")" "$WORK/$n/config/vault.hcl" \
             || fail "the unsealer token was written into the config"
     done
+    local tok
     for n in t1 t2 t3; do
         ha "$n" start
+        # The seal stanza (with the token) is the 0600 secrets/seal.hcl, and the token is not in
+        # the server's environment, which every plugin process inherits.
+        grep -q 'seal "transit"' "$WORK/$n/secrets/seal.hcl" || fail "no transit seal in $n's secrets/seal.hcl"
+        [[ "$(stat -c %a "$WORK/$n/secrets/seal.hcl")" == 600 ]] || fail "secrets/seal.hcl of $n is not 0600"
+        tok="$(<"$WORK/$n/secrets/transit-seal-token")"
+        [[ -r "/proc/$(<"$WORK/$n/vault.pid")/environ" ]] || fail "cannot read the environment of $n's server"
+        ! tr '\0' '\n' <"/proc/$(<"$WORK/$n/vault.pid")/environ" | grep -qF -- "$tok" \
+            || fail "the transit seal token is in the environment of $n's server (plugins inherit it)"
     done
+    say "    transit token only in secrets/seal.hcl (0600), not in any server's environment"
     ha t1 vault-init
     tkeys="$WORK/t1/vault-init-keys.json"
     [[ "$(jq '.recovery_keys_b64 | length' "$tkeys")" == 5 ]] || fail "no 5 recovery keys"
@@ -949,7 +976,7 @@ scenario_7() {
     for n in t1 t2 t3; do
         ha "$n" vault-unseal   # waits for the auto-unseal; sends no key
     done
-    use_token_of "$tkeys"
+    use_token_of "$WORK/t1/root-token"
     ha t1 raft-status --expect-voters 3 --timeout 120 >&2
     record transit_bringup_ms "$(( $(now_ms) - t0 ))" "transit-sealed cluster: init-dirs to 3 voters"
     leader="$(leader_of t1 t2 t3)"
@@ -1080,7 +1107,7 @@ main() {
         say "scenario 1 failed: the others need its cluster"
         for s in 2 3 4 5 6 7 8 9 10; do has "$s" && skip "$s" "scenario 1 failed"; done
     else
-        use_token_of "$WORK/node1/vault-init-keys.json"
+        use_token_of "$WORK/node1/root-token"
         CA="$WORK/node1/tls/ca.pem"
         if has 2; then
             if [[ -n "$PLUGIN_BIN" ]]; then
