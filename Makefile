@@ -5,7 +5,7 @@ SHELL := /usr/bin/env bash
 
 CARGO ?= cargo
 
-.PHONY: help dev test tools lint fmt fmtcheck clippy clippy-fuzz shellcheck build unit integration ha-test ha-docker-test image compat fuzz fuzz-ci release release-repro release-test release-tools bench clean
+.PHONY: help dev test tools lint fmt fmtcheck clippy clippy-fuzz shellcheck build unit integration ha-test ha-docker-test image compat k8s-validate fuzz fuzz-ci release release-repro release-test release-tools bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
@@ -90,6 +90,18 @@ compat: ## runtime + engine tests against every OpenBao release we claim (COMPAT
 	    $(CARGO) test --locked -p integration-tests --test runtime --test 'engine_*' || exit 1; \
 	done
 
+# Kubernetes manifests of DEPLOY_HA.md (not run here: no cluster), validated offline.
+K8S_VALIDATE := .tools/kubernetes-validate
+K8S_VERSION ?= 1.30.0
+k8s-validate: ## deploy/k8s manifests against the Kubernetes $(K8S_VERSION) schemas, offline (--strict); a broken copy must be rejected
+	[ -d $(K8S_VALIDATE)/kubernetes_validate ] || python3 -m pip install --quiet --disable-pip-version-check --no-input \
+	  --target $(K8S_VALIDATE) 'kubernetes-validate==1.37.0'
+	PYTHONPATH=$(K8S_VALIDATE) python3 -m kubernetes_validate --strict --quiet -k $(K8S_VERSION) deploy/k8s/*.yaml
+	tmp="$$(mktemp --suffix=.yaml)"; trap 'rm -f "$$tmp"' EXIT; \
+	sed 's/containerPort: 8200/containerPort: "eighty-two-hundred"/' deploy/k8s/openbao-crypto.yaml >"$$tmp"; \
+	if PYTHONPATH=$(K8S_VALIDATE) python3 -m kubernetes_validate --strict --quiet -k $(K8S_VERSION) "$$tmp" >/dev/null 2>&1; then \
+	  echo "k8s-validate: the validator accepted a broken manifest (it checks nothing)" >&2; exit 1; fi
+
 FUZZ_SECONDS ?= 60
 FUZZ_CI_SECONDS ?= 15
 fuzz: ## run each fuzz target FUZZ_SECONDS (default 60): executions, exec/s, corpus, crashes
@@ -98,7 +110,7 @@ fuzz: ## run each fuzz target FUZZ_SECONDS (default 60): executions, exec/s, cor
 fuzz-ci: ## each fuzz target FUZZ_CI_SECONDS (default 15) from the seed corpus; fails on any crash
 	scripts/fuzz.sh --ci --seconds $(FUZZ_CI_SECONDS)
 
-test: tools lint unit fuzz-ci ha-test ha-docker-test ## everything CI runs: lint and every test tier
+test: tools lint k8s-validate unit fuzz-ci ha-test ha-docker-test ## everything CI runs: lint and every test tier
 
 release: ## linux/amd64 artifacts (glibc + static musl) and dist/SHA256SUMS; refuses a v* tag != Cargo.toml version
 	scripts/release.sh --target all
