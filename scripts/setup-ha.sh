@@ -816,6 +816,16 @@ _peer_sha() {
 # that cannot be seen from here.
 _peer_running_plugins() {
     local loc dir pidf spid p st ppid exe out=""
+    if [[ "$HA_MODE" == docker ]]; then
+        # Only this node's own container can be looked into from here.
+        if [[ "$1" == "$NODE_ID" ]] && out="$(docker exec "$CONTAINER_NAME" ps -o args 2>/dev/null)"; then
+            out="$(grep -o '/vault/plugins/[^ ]*' <<<"$out" | sed 's|.*/||' | sort -u | paste -sd, -)"
+            printf '%s\n' "${out:--}"
+        else
+            printf '?\n'
+        fi
+        return 0
+    fi
     loc="$(_peer_plugin_dir "$1")"
     [[ "$loc" != ssh:* ]] || { printf '?\n'; return 0; }
     dir="$(dirname "$loc")"

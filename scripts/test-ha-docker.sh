@@ -50,6 +50,9 @@ API_PORT=8200
 NODES=(vault-1 vault-2 vault-3)
 WALLET=dk-wallet
 LIMIT_WALLET=dk-limit
+# Every transaction of PROBE_WALLET writes its daily counter (a policy with a far limit): a real
+# write, which only the active node performs (standbys forward it).
+PROBE_WALLET=dk-probe
 DAILY_LIMIT=1000000000
 
 RUN_ID=""
@@ -60,6 +63,7 @@ CA=""
 LOADGEN_PID=""
 PASSED=0
 FAILED=0
+NOFILE=65536
 LABEL=vault-plugin-crypto.ha-docker-test
 
 say() { printf '%s\n' "$*" >&2; }
@@ -153,6 +157,7 @@ write_env() {
         printf 'VAULT_IMAGE=%s\nVAULT_CMD=bao\nVAULT_BIN=%s\nVAULT_UID=100\nVAULT_GID=1000\n' "$VAULT_IMAGE" "$BIN"
         printf 'CONTAINER_NAME=%s\nDATA_VOLUME=%s-data\nCOMPOSE_PROJECT=%s\n' "$(container_of "$n")" "$(container_of "$n")" "$(container_of "$n")"
         printf 'DOCKER_NETWORK=%s\nPUBLISH_ADDR=%s.%s\n' "$NET" "$PUB_PREFIX" "$(node_num "$n")"
+        printf 'NOFILE_LIMIT=%s\n' "$NOFILE"
         printf 'RAFT_PERFORMANCE_MULTIPLIER=1\nSTART_TIMEOUT=60\nUNSEAL_TIMEOUT=90\nCLUSTER_TIMEOUT=120\nSTOP_TIMEOUT=20\n'
         # The test plays every administrator: the other nodes read node 1's key file.
         printf 'UNSEAL_KEYS_FILE=%s\n' "$WORK/vault-1/vault-init-keys.json"
@@ -237,7 +242,7 @@ write_ok_via() {
     # one counter-writing signature through any of the given nodes
     local n
     for n in "$@"; do
-        sign_tx "$(url_of "$n")" "$WALLET" 1 >/dev/null 2>&1 && return 0
+        sign_tx "$(url_of "$n")" "$PROBE_WALLET" 1 >/dev/null 2>&1 && return 0
     done
     return 1
 }
@@ -315,13 +320,15 @@ scenario_1() {
     done
     local l w
     l="$(url_of "$(leader_of "${NODES[@]}")")"
-    for w in "$WALLET" "$LIMIT_WALLET"; do
+    for w in "$WALLET" "$LIMIT_WALLET" "$PROBE_WALLET"; do
         bcli "$l" write -format=json "crypto/wallets/$w" words=12 >/dev/null || fail "creating $w failed"
         wallet_addr "$l" "$w" >"$WORK/$w.addr"
     done
     cp "$WORK/$LIMIT_WALLET.addr" "$WORK/limit.id"
     bcli "$l" write "$(policy_path "$LIMIT_WALLET" ethereum)" max_value_per_day="$DAILY_LIMIT" >/dev/null \
         || fail "writing the daily limit failed"
+    bcli "$l" write "$(policy_path "$PROBE_WALLET" ethereum)" max_value_per_day=1000000000000000000 >/dev/null \
+        || fail "writing the probe wallet's limit failed"
     for n in "${NODES[@]}"; do
         wait_until 10 "$n to serve both wallets" all_wallets_everywhere "$n" || fail "$n does not serve the wallets"
         signed "$n" 1000
@@ -389,14 +396,21 @@ scenario_2() {
 
 # --- scenario 3: partition -------------------------------------------------------------
 
+# exec_sign CONTAINER NODE VALUE — a limit-wallet transaction signed by the CLI inside the
+# container, through its own loopback (reachable even when the container is cut off); the token
+# comes from our environment (docker exec -e NAME), never a command line
+exec_sign() {
+    local c="$1" n="$2" v="$3"
+    docker exec -e BAO_TOKEN -e VAULT_TOKEN -e BAO_ADDR="https://127.0.0.1:$API_PORT" -e BAO_CACERT=/vault/tls/ca.pem \
+        -e BAO_TLS_SERVER_NAME="$n.$DOMAIN" -e VAULT_TLS_SERVER_NAME="$n.$DOMAIN" -e BAO_CLIENT_TIMEOUT=10s \
+        -e BAO_MAX_RETRIES=0 "$c" \
+        bao write -format=json "crypto/wallets/$LIMIT_WALLET/ethereum/sign-transaction" chain_id=1 nonce=0 gas_limit=21000 \
+        to=0x000000000000000000000000000000000000dEaD value="$v" max_fee_per_gas=2000000000 \
+        max_priority_fee_per_gas=1000000000
+}
+
 minority_write_refused() {
-    # a counter-writing signature inside the disconnected container (its own loopback) fails
-    local c="$1" n="$2"
-    ! docker exec -e BAO_TOKEN -e BAO_ADDR="https://127.0.0.1:$API_PORT" -e BAO_CACERT=/vault/tls/ca.pem \
-        -e BAO_TLS_SERVER_NAME="$n.$DOMAIN" -e BAO_CLIENT_TIMEOUT=10s -e BAO_MAX_RETRIES=0 "$c" \
-        bao write "crypto/wallets/$LIMIT_WALLET/ethereum/sign-transaction" chain_id=1 nonce=0 gas_limit=21000 \
-        to=0x000000000000000000000000000000000000dEaD value=1 max_fee_per_gas=2000000000 \
-        max_priority_fee_per_gas=1000000000 >/dev/null 2>&1
+    ! exec_sign "$1" "$2" 1 >/dev/null 2>"$WORK/minority.err"
 }
 
 scenario_3() {
@@ -404,6 +418,10 @@ scenario_3() {
     l="$(leader_of "${NODES[@]}")" || fail "no leader"
     mapfile -t fs < <(others_than "$l" "${NODES[@]}")
     c="$(container_of "$l")"
+    # The in-container client works while connected (so its refusal below means the partition).
+    [[ "$(exec_sign "$c" "$l" 1000 | jq -r '.data.from')" == "$(<"$WORK/limit.id")" ]] \
+        || fail "signing inside $c failed before the partition"
+    SIGNED_VALUE=$((SIGNED_VALUE + 1000))
     say "    disconnecting leader $l ($c) from $NET"
     t0="$(now_ms)"
     docker network disconnect "$NET" "$c"
@@ -416,7 +434,7 @@ scenario_3() {
     done
     wait_until 30 "the minority ($l) to refuse writes" minority_write_refused "$c" "$l" \
         || fail "the cut-off old leader still accepts writes"
-    say "    minority $l refuses writes; majority signed 6 transactions"
+    say "    minority $l refuses writes ($(head -c 200 "$WORK/minority.err" | tr '\n' ' ')); majority signed 6 transactions"
     t0="$(now_ms)"
     docker network connect --ip "$(ip_of "$l")" --alias "$l.$DOMAIN" "$NET" "$c"
     wait_until 90 "$l to rejoin as a follower" _follower_voter "$l" "$newl" || fail "$l did not rejoin as follower"
@@ -458,7 +476,7 @@ scenario_4() {
 # --- scenario 5: replace a node ---------------------------------------------------------
 
 scenario_5() {
-    local t0 f out
+    local t0 f out n
     ha vault-3 stop
     t0="$(now_ms)"
     write_env vault-4 "vault-1=$(ip_of vault-1) vault-2=$(ip_of vault-2) vault-4=$(ip_of vault-4)"
@@ -477,6 +495,10 @@ scenario_5() {
     record replace_node_ms "$(( $(now_ms) - t0 ))" "vault-4 voter and vault-3 removed"
     NODES=(vault-1 vault-2 vault-4)
     printf '%s\n' "${NODES[@]}" >"$WORK/nodes"
+    # The operators of the remaining servers update HA_PEERS (what setup-ha.sh checks and dials).
+    for n in vault-1 vault-2; do
+        sed -i "s|^HA_PEERS=.*|HA_PEERS=\"vault-1=$(ip_of vault-1) vault-2=$(ip_of vault-2) vault-4=$(ip_of vault-4)\"|" "$WORK/$n/.env"
+    done
     ha vault-4 verify-plugin "$PLUGIN_VERSION" >&2
     wait_until 30 "vault-4 to run the plugin" runs_plugin vault-4 "vault-plugin-crypto-$PLUGIN_VERSION" || fail "vault-4 runs no plugin"
     all_wallets_everywhere vault-4 || fail "vault-4 does not serve the wallets"
@@ -490,7 +512,7 @@ _loadgen() {
     deadline=$(( $(now_ms) + 180000 ))
     while [[ ! -e "$WORK/load.stop" ]] && ((i < 20000)) && (($(now_ms) < deadline)); do
         n="${NODES[$((i % ${#NODES[@]}))]}"
-        if { ((i % 2)) && sign_tx "$(url_of "$n")" "$WALLET" 1 >/dev/null; } || { ! ((i % 2)) && sign_msg "$(url_of "$n")" "$WALLET" >/dev/null; }; then
+        if { ((i % 2)) && sign_tx "$(url_of "$n")" "$PROBE_WALLET" 1 >/dev/null; } || { ! ((i % 2)) && sign_msg "$(url_of "$n")" "$WALLET" >/dev/null; }; then
             ok=$((ok + 1))
         else
             bad=$((bad + 1))
@@ -543,15 +565,20 @@ scenario_7() {
     l="$(leader_of "${NODES[@]}")" || fail "no leader"
     sign_msg "$(url_of "$l")" "$WALLET" >/dev/null || fail "sign-message failed"
     ha "$l" logs --tail 2000 >"$WORK/compose-logs.txt" 2>/dev/null || fail "setup-ha.sh logs failed"
-    grep -q '"type":"response".*"path":"crypto/wallets/'"$WALLET"'/ethereum/sign-message"' "$WORK/compose-logs.txt" \
-        || fail "docker compose logs of $l show no audit entry for the signature"
-    grep -q 'core: vault is unsealed\|core: successfully' "$WORK/compose-logs.txt" || fail "no server log in docker compose logs"
+    grep -F '"path":"crypto/wallets/'"$WALLET"'/ethereum/sign-message"' "$WORK/compose-logs.txt" \
+        | grep -q '"type":"response"' || fail "docker compose logs of $l show no audit response for the signature"
+    grep -Eq 'core: (vault is unsealed|post-unseal setup|successfully)' "$WORK/compose-logs.txt" \
+        || fail "no server log in docker compose logs"
     ! grep -q "$(<"$WORK/vault-1/root-token")" "$WORK/compose-logs.txt" || fail "the root token is in the logs"
     say "    docker compose logs of $l: server log and audit entries ($(grep -c '"type":"response"' "$WORK/compose-logs.txt") responses)"
 }
 
 # --- driver -----------------------------------------------------------------------------
 
+# run_scenario ID TITLE — sets LAST_RC. Call it as a plain command, never in an if/&&/|| context:
+# bash ignores `set -e` in everything run from such a context, subshells included, and a failing
+# step would then not end the scenario.
+LAST_RC=0
 run_scenario() {
     local id="$1" title="$2" t0 rc
     say ""
@@ -573,7 +600,7 @@ run_scenario() {
         say "FAIL docker scenario $id: $title ($(fmt_ms $(( $(now_ms) - t0 )))s)"
     fi
     printf '%s\t%s\t%s\n' "$id" "$rc" "$(( $(now_ms) - t0 ))" >>"$WORK/results.tsv"
-    return "$rc"
+    LAST_RC="$rc"
 }
 
 main() {
@@ -594,6 +621,10 @@ main() {
     fi
     docker image inspect "$VAULT_IMAGE" >/dev/null 2>&1 || err "image $VAULT_IMAGE not present (make image)"
 
+    # The containers' open-files limit: what the engine may grant (a nested engine may not raise it).
+    NOFILE="${HA_DOCKER_NOFILE:-$(ulimit -Hn)}"
+    [[ "$NOFILE" =~ ^[0-9]+$ ]] || NOFILE=65536
+    ((NOFILE <= 65536)) || NOFILE=65536
     RUN_ID="hadt$$"
     WORK="$(mktemp -d "${HA_TEST_TMP:-${TMPDIR:-/tmp}}/ha-docker.XXXXXX")"
     chmod 700 "$WORK"
@@ -606,7 +637,8 @@ main() {
         || { NET=""; err "cannot create the network $SUBNET (in use? set HA_DOCKER_SUBNET)"; }
     say "run $RUN_ID: network $NET ($SUBNET), image $VAULT_IMAGE, work dir $WORK"
     t_all="$(now_ms)"
-    if ! run_scenario 1 "bring-up with setup-ha.sh in docker mode, plugin signing through 3 containers"; then
+    run_scenario 1 "bring-up with setup-ha.sh in docker mode, plugin signing through 3 containers"
+    if ((LAST_RC != 0)); then
         say "scenario 1 failed: the others need its cluster"
         FAILED=$((FAILED + ${#want[@]} - 1))
     else
@@ -614,12 +646,12 @@ main() {
         for s in "${want[@]}"; do
             case "$s" in
                 1) ;;
-                2) run_scenario 2 "fail-over table: one, two, three nodes down, leader down" || true ;;
-                3) run_scenario 3 "network partition of the leader, heal, exact counters" || true ;;
-                4) run_scenario 4 "backup on one node, restore through another" || true ;;
-                5) run_scenario 5 "replace a failed node (remove-peer), plugin identical" || true ;;
-                6) run_scenario 6 "plugin upgrade across the containers under load" || true ;;
-                7) run_scenario 7 "docker compose logs carry the audit log" || true ;;
+                2) run_scenario 2 "fail-over table: one, two, three nodes down, leader down" ;;
+                3) run_scenario 3 "network partition of the leader, heal, exact counters" ;;
+                4) run_scenario 4 "backup on one node, restore through another" ;;
+                5) run_scenario 5 "replace a failed node (remove-peer), plugin identical" ;;
+                6) run_scenario 6 "plugin upgrade across the containers under load" ;;
+                7) run_scenario 7 "docker compose logs carry the audit log" ;;
             esac
         done
     fi
