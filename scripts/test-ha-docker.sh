@@ -61,6 +61,7 @@ WORK=""
 BIN=""
 CA=""
 LOADGEN_PID=""
+SCENARIO_PID=""
 PASSED=0
 FAILED=0
 NOFILE=65536
@@ -170,6 +171,10 @@ cleanup() {
     local rc=$?
     set +e
     [[ -z "$LOADGEN_PID" ]] || kill "$LOADGEN_PID" 2>/dev/null
+    if [[ -n "$SCENARIO_PID" ]]; then
+        kill -TERM "$SCENARIO_PID" 2>/dev/null
+        wait "$SCENARIO_PID" 2>/dev/null
+    fi
     if [[ -n "$RUN_ID" && "${HA_TEST_KEEP:-0}" != 1 ]]; then
         local ids v
         ids="$(docker ps -aq --filter "label=$LABEL=$RUN_ID")"
@@ -585,12 +590,16 @@ run_scenario() {
     say "=== docker scenario $id: $title"
     t0="$(now_ms)"
     set +e
+    # In the background + wait: an INT/TERM reaches our trap at once (cleanup stops it).
     (
         set -euo pipefail
         [[ ! -s "$WORK/signed.value" ]] || SIGNED_VALUE="$(<"$WORK/signed.value")"
         "scenario_$id"
-    )
+    ) &
+    SCENARIO_PID=$!
+    wait "$SCENARIO_PID"
     rc=$?
+    SCENARIO_PID=""
     set -e
     if ((rc == 0)); then
         PASSED=$((PASSED + 1))
@@ -642,6 +651,7 @@ main() {
         say "scenario 1 failed: the others need its cluster"
         FAILED=$((FAILED + ${#want[@]} - 1))
     else
+        CA="$WORK/vault-1/tls/ca.pem"
         use_root_token
         for s in "${want[@]}"; do
             case "$s" in

@@ -1025,6 +1025,10 @@ has() {
     return 1
 }
 
+# run_scenario ID TITLE — sets LAST_RC, returns 0. Call it as a plain command, never in an
+# if/&&/|| context: bash ignores `set -e` in everything run from such a context (subshells and
+# functions included), and a failing step would not end the scenario.
+LAST_RC=0
 run_scenario() {
     local id="$1" title="$2" fn="scenario_$1" t0 rc
     say ""
@@ -1046,7 +1050,7 @@ run_scenario() {
         say "FAIL scenario $id: $title ($(fmt_ms $(( $(now_ms) - t0 )))s)"
         printf '%s\tFAIL\n' "$id" >>"$WORK/results.tsv"
     fi
-    return "$rc"
+    LAST_RC="$rc"
 }
 
 skip() {
@@ -1103,7 +1107,8 @@ main() {
 
     WANT=("${want[@]}")
 
-    if ! run_scenario 1 "bring-up: certs, config, start, init 5/3, unseal, 3 voters"; then
+    run_scenario 1 "bring-up: certs, config, start, init 5/3, unseal, 3 voters"
+    if ((LAST_RC != 0)); then
         say "scenario 1 failed: the others need its cluster"
         for s in 2 3 4 5 6 7 8 9 10; do has "$s" && skip "$s" "scenario 1 failed"; done
     else
@@ -1111,13 +1116,13 @@ main() {
         CA="$WORK/node1/tls/ca.pem"
         if has 2; then
             if [[ -n "$PLUGIN_BIN" ]]; then
-                run_scenario 2 "register-plugin; wallet through node 1, read on 2 and 3, sign via a standby" || true
+                run_scenario 2 "register-plugin; wallet through node 1, read on 2 and 3, sign via a standby"
             else
                 skip 2 "PLUGIN_BIN is not set (no built vault-plugin-crypto binary): plugin registration and wallet use not tested"
             fi
         fi
-        has 3 && { run_scenario 3 "SIGKILL of the leader: fail-over, restart, rejoin" || true; }
-        has 4 && { run_scenario 4 "backup, delete, restore" || true; }
+        if has 3; then run_scenario 3 "SIGKILL of the leader: fail-over, restart, rejoin"; fi
+        if has 4; then run_scenario 4 "backup, delete, restore"; fi
         if has 5; then
             if [[ -z "$PLUGIN_BIN" ]]; then
                 skip 5 "PLUGIN_BIN is not set (no built vault-plugin-crypto binary): upgrade-plugin not tested"
@@ -1126,7 +1131,7 @@ main() {
             elif ! grep -q $'^2\tPASS' "$WORK/results.tsv"; then
                 skip 5 "scenario 2 did not pass (no registered plugin to upgrade)"
             else
-                run_scenario 5 "upgrade-plugin under load: new build on every node, zero errors" || true
+                run_scenario 5 "upgrade-plugin under load: new build on every node, zero errors"
             fi
         fi
         if has 9; then
@@ -1135,7 +1140,7 @@ main() {
             elif ! grep -q $'^2\tPASS' "$WORK/results.tsv"; then
                 skip 9 "scenario 2 did not pass (no registered plugin to load)"
             else
-                run_scenario 9 "fail-over under load: leader SIGKILL and restart while signing through 3 nodes" || true
+                run_scenario 9 "fail-over under load: leader SIGKILL and restart while signing through 3 nodes"
             fi
         fi
         if has 10; then
@@ -1146,12 +1151,12 @@ main() {
             elif ! grep -q $'^2\tPASS' "$WORK/results.tsv"; then
                 skip 10 "scenario 2 did not pass (no registered plugin)"
             else
-                run_scenario 10 "vault-crypto-register (SDK) moves crypto/ to another version on every node" || true
+                run_scenario 10 "vault-crypto-register (SDK) moves crypto/ to another version on every node"
             fi
         fi
-        has 6 && { run_scenario 6 "register-plugin refused when one node's binary differs or is missing" || true; }
-        has 8 && { run_scenario 8 "replace a failed node: new node joins, remove-peer of the old one" || true; }
-        has 7 && { run_scenario 7 "transit auto-unseal: restarted nodes unseal without keys" || true; }
+        if has 6; then run_scenario 6 "register-plugin refused when one node's binary differs or is missing"; fi
+        if has 8; then run_scenario 8 "replace a failed node: new node joins, remove-peer of the old one"; fi
+        if has 7; then run_scenario 7 "transit auto-unseal: restarted nodes unseal without keys"; fi
     fi
     summary
     say ""
