@@ -22,6 +22,12 @@ tools: ## install what tests need and a fresh machine lacks (OpenBao and cargo-f
 	  command -v apt-get >/dev/null || { echo "need:$$missing (no apt-get here)" >&2; exit 1; }; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
+	@# the node image (make image) needs a static busybox; the docker scenarios need the engine (not installed here)
+	@if ! file -L /bin/busybox 2>/dev/null | grep -q 'statically linked'; then \
+	  echo "installing: busybox-static" >&2; \
+	  command -v apt-get >/dev/null || { echo "need: busybox-static (no apt-get here)" >&2; exit 1; }; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox-static >/dev/null; \
+	fi
 
 build: ## build the plugin (debug) for the tests
 	$(CARGO) build --locked -p vault-plugin-crypto
