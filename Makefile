@@ -5,7 +5,7 @@ SHELL := /usr/bin/env bash
 
 CARGO ?= cargo
 
-.PHONY: help dev test tools lint fmt fmtcheck clippy clippy-fuzz shellcheck build unit integration ha-test ha-docker-test image compat k8s-validate fuzz fuzz-ci release release-repro release-test release-tools bench clean
+.PHONY: help dev test tools lint fmt fmtcheck clippy clippy-fuzz shellcheck build unit integration ha-plugins ha-test ha-docker-test image compat k8s-validate fuzz fuzz-ci release release-repro release-test release-tools bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
@@ -56,33 +56,31 @@ unit: build ## unit, vector and in-process tests, and the real-server tests (dev
 	$(CARGO) test --locked -p vault-crypto-sdk --features alloy
 
 HA_DIR := target/ha
-ha-test: ## the 3-node HA scenarios (native mode, loopback, TLS): two plugin versions for the upgrade, fail-over under load
+# Where cargo puts its builds (CARGO_TARGET_DIR when set).
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+
+# Two plugin builds reporting different versions, for the upgrade scenarios (native and docker).
+ha-plugins:
 	mkdir -p $(HA_DIR)
 	CRYPTO_PLUGIN_VERSION=v0.1.1 $(CARGO) build --locked -p vault-plugin-crypto
-	cp target/debug/vault-plugin-crypto $(HA_DIR)/vault-plugin-crypto-v0.1.1
+	cp $(TARGET_DIR)/debug/vault-plugin-crypto $(HA_DIR)/vault-plugin-crypto-v0.1.1
 	$(CARGO) build --locked -p vault-plugin-crypto
-	cp target/debug/vault-plugin-crypto $(HA_DIR)/vault-plugin-crypto-v0.1.0
+	cp $(TARGET_DIR)/debug/vault-plugin-crypto $(HA_DIR)/vault-plugin-crypto-v0.1.0
+
+ha-test: ha-plugins ## the 3-node HA scenarios (native mode, loopback, TLS): two plugin versions for the upgrade, fail-over under load
 	$(CARGO) build --locked -p integration-tests --bin ha-load
 	$(CARGO) build --locked -p vault-crypto-sdk --bin vault-crypto-register
 	PLUGIN_BIN=$(HA_DIR)/vault-plugin-crypto-v0.1.0 PLUGIN_VERSION=v0.1.0 \
 	PLUGIN_BIN2=$(HA_DIR)/vault-plugin-crypto-v0.1.1 PLUGIN_VERSION2=v0.1.1 \
-	HA_LOAD_BIN=target/debug/ha-load REGISTER_BIN=target/debug/vault-crypto-register \
+	HA_LOAD_BIN=$(TARGET_DIR)/debug/ha-load REGISTER_BIN=$(TARGET_DIR)/debug/vault-crypto-register \
 	scripts/test-ha.sh
-
-# Where cargo puts its builds (CARGO_TARGET_DIR when set).
-TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 
 image: ## the OpenBao node image, built offline (FROM scratch: static bao, busybox, CA certs, glibc runtime for test plugin builds)
 	PLUGIN_BIN=$(wildcard $(TARGET_DIR)/debug/vault-plugin-crypto) scripts/build-image.sh
 
-ha-docker-test: ## the 3-node Docker Compose scenarios: offline image, own network, partition, fail-over table (fails loudly without Docker)
-	mkdir -p $(HA_DIR)
-	CRYPTO_PLUGIN_VERSION=v0.1.1 $(CARGO) build --locked -p vault-plugin-crypto
-	cp $(TARGET_DIR)/debug/vault-plugin-crypto $(HA_DIR)/docker-vault-plugin-crypto-v0.1.1
-	$(CARGO) build --locked -p vault-plugin-crypto
-	cp $(TARGET_DIR)/debug/vault-plugin-crypto $(HA_DIR)/docker-vault-plugin-crypto-v0.1.0
-	PLUGIN_BIN=$(HA_DIR)/docker-vault-plugin-crypto-v0.1.0 PLUGIN_VERSION=v0.1.0 \
-	PLUGIN_BIN2=$(HA_DIR)/docker-vault-plugin-crypto-v0.1.1 PLUGIN_VERSION2=v0.1.1 \
+ha-docker-test: ha-plugins ## the 3-node Docker Compose scenarios: offline image, own network, partition, fail-over table (fails loudly without Docker)
+	PLUGIN_BIN=$(HA_DIR)/vault-plugin-crypto-v0.1.0 PLUGIN_VERSION=v0.1.0 \
+	PLUGIN_BIN2=$(HA_DIR)/vault-plugin-crypto-v0.1.1 PLUGIN_VERSION2=v0.1.1 \
 	scripts/test-ha-docker.sh
 
 # The OpenBao releases we claim: the real-server runtime and engine tests against each.
