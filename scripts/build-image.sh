@@ -67,6 +67,9 @@ main() {
         fi
     fi
 
+    # One copy of each (the defaults and `ldd` name the same files).
+    mapfile -t libs < <(printf '%s\n' "${libs[@]}" | sort -u)
+
     local ctx root
     ctx="$(mktemp -d "${TMPDIR:-/tmp}/node-image.XXXXXX")"
     # shellcheck disable=SC2064
