@@ -5,7 +5,7 @@ SHELL := /usr/bin/env bash
 
 CARGO ?= cargo
 
-.PHONY: help dev test tools lint fmt fmtcheck clippy clippy-fuzz shellcheck build unit integration ha-plugins ha-test ha-docker-test image compat k8s-validate fuzz fuzz-ci release release-repro release-test release-tools bench clean
+.PHONY: help dev test tools lint fmt fmtcheck clippy clippy-fuzz shellcheck build unit integration ha-plugins ha-test ha-docker-test image compat compat-oldest k8s-validate fuzz fuzz-ci release release-repro release-test release-tools bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
@@ -106,6 +106,9 @@ k8s-validate: ## deploy/k8s manifests against the Kubernetes $(K8S_VERSION) sche
 	if PYTHONPATH=$(K8S_VALIDATE) python3 -m kubernetes_validate --strict --quiet -k $(K8S_VERSION) "$$tmp" >/dev/null 2>&1; then \
 	  echo "k8s-validate: the validator accepted a broken manifest (it checks nothing)" >&2; exit 1; fi
 
+compat-oldest: ## runtime + engine tests against the oldest OpenBao we claim (2.6.1); make test runs it after unit
+	$(MAKE) compat COMPAT_VERSIONS=2.6.1
+
 FUZZ_SECONDS ?= 60
 FUZZ_CI_SECONDS ?= 15
 fuzz: ## run each fuzz target FUZZ_SECONDS (default 60): executions, exec/s, corpus, crashes
@@ -114,7 +117,7 @@ fuzz: ## run each fuzz target FUZZ_SECONDS (default 60): executions, exec/s, cor
 fuzz-ci: ## each fuzz target FUZZ_CI_SECONDS (default 15) from the seed corpus; fails on any crash
 	scripts/fuzz.sh --ci --seconds $(FUZZ_CI_SECONDS)
 
-test: tools lint k8s-validate unit fuzz-ci ha-test ha-docker-test ## everything CI runs: lint and every test tier
+test: tools lint k8s-validate unit compat-oldest fuzz-ci ha-test ha-docker-test ## everything CI runs: lint and every test tier
 
 release: ## linux/amd64 artifacts (glibc + static musl) and dist/SHA256SUMS; refuses a v* tag != Cargo.toml version
 	scripts/release.sh --target all
