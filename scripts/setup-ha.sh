@@ -22,7 +22,8 @@ usage() {
     cat >&2 <<'EOF'
 usage: setup-ha.sh [--env FILE] COMMAND [ARGS]
 
-Settings come from the node's .env (--env FILE, else $ENV_FILE, else $NODE_DIR/.env, else ./.env);
+Settings come from the .env of the node directory the operator names: --env <node dir>/.env, else
+$ENV_FILE, else $NODE_DIR/.env (never ./.env of whatever directory the command runs in);
 see scripts/ha/.env.example. Commands, in the order of the guide:
 
   init-dirs                     create config/ data/ tls/ plugins/ logs/ backups/ secrets/ in the node dir
@@ -50,6 +51,7 @@ see scripts/ha/.env.example. Commands, in the order of the guide:
   remove-peer NODE_ID [--force] remove a (dead or replaced) node from the raft configuration
   transit-unsealer-setup        (on the unsealer cluster) transit key + policy + periodic token for the
                                 transit seal of another cluster; token written to TRANSIT_SEAL_TOKEN_FILE
+  logs [ARGS]                   docker mode: docker compose logs of this node (server log + stdout audit log)
   reload                        SIGHUP this node (re-reads TLS certificates and the audit file), native mode
   help                          this text
 EOF
@@ -62,9 +64,6 @@ load_env() {
     if [[ -z "$f" && -n "${NODE_DIR:-}" && -f "${NODE_DIR}/.env" ]]; then
         f="${NODE_DIR}/.env"
     fi
-    if [[ -z "$f" && -f ./.env ]]; then
-        f="./.env"
-    fi
     if [[ -n "$f" ]]; then
         [[ -f "$f" ]] || err "env file not found: $f"
         f="$(cd "$(dirname "$f")" && pwd)/$(basename "$f")"
@@ -75,7 +74,7 @@ load_env() {
         ENV_FILE="$f"
         : "${NODE_DIR:=$(dirname "$f")}"
     fi
-    : "${NODE_DIR:=$PWD}"
+    [[ -n "${NODE_DIR:-}" ]] || err "name the node: --env <node dir>/.env (or NODE_DIR=<node dir>); ./.env is not read"
     [[ "$NODE_DIR" == /* ]] || NODE_DIR="$PWD/$NODE_DIR"
     NODE_DIR="${NODE_DIR%/}"
 
@@ -93,6 +92,8 @@ load_env() {
     : "${KEY_SHARES:=5}"
     : "${KEY_THRESHOLD:=3}"
     : "${INIT_KEYS_FILE:=$NODE_DIR/vault-init-keys.json}"
+    # The root token is kept apart from the keys, and out of secrets/ (mounted into the container).
+    : "${ROOT_TOKEN_FILE:=$NODE_DIR/root-token}"
     : "${UNSEAL_KEYS_FILE:=$INIT_KEYS_FILE}"
     : "${RAFT_PERFORMANCE_MULTIPLIER:=1}"
     : "${LOG_LEVEL:=info}"
@@ -123,6 +124,7 @@ load_env() {
     : "${DATA_VOLUME:=vault-$NODE_ID-data}"
     : "${VAULT_IMAGE:=openbao/openbao:2.7.2}"
     : "${VAULT_CMD:=bao}"
+    : "${COMPOSE_PROJECT:=vault-ha-$NODE_ID}"
     case "$HA_MODE" in
         native)
             : "${LISTEN_ADDR:=$NODE_IP}"
@@ -142,6 +144,7 @@ load_env() {
         || err "RAFT_PERFORMANCE_MULTIPLIER must be 1..10 (0 is invalid), not '$RAFT_PERFORMANCE_MULTIPLIER'"
     PID_FILE="$NODE_DIR/vault.pid"
     CONFIG_FILE="$NODE_DIR/config/vault.hcl"
+    SEAL_CONFIG_FILE="$NODE_DIR/secrets/seal.hcl"
     SERVER_LOG="$NODE_DIR/logs/server.log"
     SELF_URL="https://$NODE_ADDR:$API_PORT"
 }
@@ -231,20 +234,22 @@ is_active() {
     [[ "$(health_code "$1")" == 200 ]]
 }
 
-_tok_warned=""
-# need_token — export the token for the CLI: VAULT_TOKEN / BAO_TOKEN, else the root token in
-# INIT_KEYS_FILE (with a reminder that it should be revoked once the setup is done).
+# need_token — the operator's token for the CLI: VAULT_TOKEN or BAO_TOKEN, and nothing else. The
+# root token that vault-init wrote to ROOT_TOKEN_FILE is never picked up by itself: export it
+# deliberately for the setup (export VAULT_TOKEN="$(cat secrets/root-token)"), then revoke it.
 need_token() {
     local t="${VAULT_TOKEN:-${BAO_TOKEN:-}}"
-    if [[ -z "$t" && -r "$INIT_KEYS_FILE" ]]; then
-        t="$(jq -r '.root_token // empty' "$INIT_KEYS_FILE")"
-        if [[ -n "$t" && -z "$_tok_warned" ]]; then
-            warn "using the root token from $INIT_KEYS_FILE (set VAULT_TOKEN to use another; revoke the root token after setup)"
-            _tok_warned=1
+    if [[ -z "$t" ]]; then
+        if [[ -r "$ROOT_TOKEN_FILE" ]]; then
+            err "no token: set VAULT_TOKEN (or BAO_TOKEN). During the setup the root token is in $ROOT_TOKEN_FILE; it is not used unless you export it"
         fi
+        err "no token: set VAULT_TOKEN (or BAO_TOKEN)"
     fi
-    [[ -n "$t" ]] || err "no token: set VAULT_TOKEN (or BAO_TOKEN), or keep INIT_KEYS_FILE readable during setup"
     export VAULT_TOKEN="$t" BAO_TOKEN="$t"
+}
+
+_have_token() {
+    [[ -n "${VAULT_TOKEN:-${BAO_TOKEN:-}}" ]]
 }
 
 # leader_url — api_addr of the current leader, asked of every peer in turn
@@ -400,32 +405,81 @@ cmd_prepare_config() {
     fi
     # shellcheck disable=SC2034
     RETRY_JOIN="$(_retry_join_blocks)"
+    # Docker mode: a second audit device on the server's stdout, so that `docker compose logs`
+    # (and the engine's log driver) carries the audit trail too. Every node of a cluster must run
+    # in the same mode (the audit table is replicated; the stanzas must be identical).
+    # shellcheck disable=SC2034
+    if [[ "$HA_MODE" == docker ]]; then
+        AUDIT_STDOUT='audit "file" "stdout" {
+  description = "the same audit log on stdout: docker compose logs shows it"
+  options {
+    file_path = "stdout"
+  }
+}'
+    else
+        AUDIT_STDOUT='# (docker mode adds an audit device on stdout here)'
+    fi
     render_template "$tpl" "$CONFIG_FILE" CLUSTER_NAME NODE_ADDR API_PORT CLUSTER_PORT SRV_DIR \
-        LOG_LEVEL MLOCK_LINE LISTEN_ADDR NODE_ID RAFT_PERFORMANCE_MULTIPLIER RETRY_JOIN AUDIT_FILE_PATH \
+        LOG_LEVEL MLOCK_LINE LISTEN_ADDR NODE_ID RAFT_PERFORMANCE_MULTIPLIER RETRY_JOIN AUDIT_FILE_PATH AUDIT_STDOUT \
         AWSKMS_REGION AWSKMS_KEY_ID TRANSIT_ADDR TRANSIT_MOUNT TRANSIT_KEY_NAME TRANSIT_CA_FILE
     log "config written: $CONFIG_FILE (template $(basename "$tpl"), $f)"
 }
 
 # --- start / stop ---------------------------------------------------------------------
 
+# The compose tool: the v2 plugin (docker compose) if present, else v1 (docker-compose 1.29).
+COMPOSE=()
 _compose() {
     need_cmd docker
-    docker compose -f "$HA_DIR/docker-compose.ha.yml" --project-directory "$NODE_DIR" \
+    if ((${#COMPOSE[@]} == 0)); then
+        if docker compose version >/dev/null 2>&1; then
+            COMPOSE=(docker compose)
+        elif command -v docker-compose >/dev/null 2>&1; then
+            COMPOSE=(docker-compose)
+        else
+            err "HA_MODE=docker needs the compose tool (docker compose or docker-compose)"
+        fi
+    fi
+    local files=(-f "$HA_DIR/docker-compose.ha.yml")
+    [[ -z "${DOCKER_NETWORK:-}" ]] || files+=(-f "$HA_DIR/docker-compose.net.yml")
+    "${COMPOSE[@]}" "${files[@]}" -p "$COMPOSE_PROJECT" --project-directory "$NODE_DIR" \
         ${ENV_FILE:+--env-file "$ENV_FILE"} "$@"
 }
 
-_server_exec() {
-    # Runs in the background subshell: a clean environment for the server. Our own token must
-    # not leak into it; the transit seal reads its token from VAULT_TOKEN.
-    unset VAULT_TOKEN BAO_TOKEN VAULT_ADDR BAO_ADDR VAULT_CACERT BAO_CACERT
-    if [[ "$SEAL_TYPE" == transit ]]; then
-        VAULT_TOKEN="$(<"$TRANSIT_SEAL_TOKEN_FILE")"
-        export VAULT_TOKEN
+# In docker mode the server runs as VAULT_UID:VAULT_GID: what it reads (config, tls, plugins,
+# secrets) and writes (logs, backups) must be theirs, including files made after init-dirs.
+_docker_chown() {
+    [[ -n "${VAULT_UID:-}" ]] || return 0
+    if [[ "$(id -u)" != 0 ]]; then
+        warn "not root: cannot give $NODE_DIR to $VAULT_UID:${VAULT_GID:-$VAULT_UID} (do it with sudo if the container cannot read it)"
+        return 0
     fi
+    chown -R "$VAULT_UID:${VAULT_GID:-$VAULT_UID}" "$NODE_DIR/config" "$NODE_DIR/tls" "$NODE_DIR/plugins" \
+        "$NODE_DIR/logs" "$NODE_DIR/backups" "$NODE_DIR/secrets"
+}
+
+_server_exec() {
+    # Runs in the background subshell: a clean environment for the server, which every plugin
+    # process inherits. No token goes there: not ours, not the transit seal's (secrets/seal.hcl).
+    unset VAULT_TOKEN BAO_TOKEN VAULT_ADDR BAO_ADDR VAULT_CACERT BAO_CACERT
+    local extra=()
+    [[ "$SEAL_TYPE" != transit ]] || extra=(-config="$SEAL_CONFIG_FILE")
     # The working directory is the node directory: relative paths in the config (the audit
     # file_path) resolve there.
     cd "$NODE_DIR" || exit 1
-    exec "$BIN" server -config="$CONFIG_FILE"
+    exec "$BIN" server -config="$CONFIG_FILE" "${extra[@]}"
+}
+
+# The transit seal stanza with the unsealer token, as a second config file (0600) in secrets/.
+_render_seal_config() {
+    local TRANSIT_TOKEN
+    TRANSIT_TOKEN="$(<"$TRANSIT_SEAL_TOKEN_FILE")"
+    [[ "$TRANSIT_TOKEN" =~ ^[A-Za-z0-9._-]+$ ]] || err "$TRANSIT_SEAL_TOKEN_FILE does not hold a token"
+    # shellcheck disable=SC2034
+    render_template "$HA_DIR/vault-transit-seal.hcl" "$SEAL_CONFIG_FILE" TRANSIT_ADDR TRANSIT_TOKEN \
+        TRANSIT_MOUNT TRANSIT_KEY_NAME SRV_DIR TRANSIT_CA_FILE
+    chmod 600 "$SEAL_CONFIG_FILE"
+    TRANSIT_TOKEN=""
 }
 
 cmd_start() {
@@ -433,9 +487,11 @@ cmd_start() {
     [[ -f "$NODE_DIR/tls/cert.pem" ]] || err "no TLS certificate: run gen-cert first"
     if [[ "$SEAL_TYPE" == transit ]]; then
         [[ -r "$TRANSIT_SEAL_TOKEN_FILE" ]] || err "SEAL_TYPE=transit: token file $TRANSIT_SEAL_TOKEN_FILE not readable"
+        _render_seal_config
     fi
     if [[ "$HA_MODE" == docker ]]; then
-        _compose up -d
+        _docker_chown
+        _compose up -d >&2
         wait_until "$START_TIMEOUT" "$SELF_URL to answer" is_reachable "$SELF_URL" \
             || err "node $NODE_ID does not answer on $SELF_URL (docker logs $CONTAINER_NAME)"
         log "node $NODE_ID up (container $CONTAINER_NAME)"
@@ -466,7 +522,8 @@ _started_or_dead() {
 
 cmd_stop() {
     if [[ "$HA_MODE" == docker ]]; then
-        _compose stop
+        _compose stop -t "${STOP_TIMEOUT:-30}" >&2
+        log "node $NODE_ID stopped (container $CONTAINER_NAME)"
         return 0
     fi
     if ! pid_alive "$PID_FILE" "$CONFIG_FILE"; then
@@ -478,6 +535,11 @@ cmd_stop() {
     pid="$(<"$PID_FILE")"
     pid_stop "$PID_FILE" "$CONFIG_FILE" "${STOP_TIMEOUT:-30}" || err "could not stop pid $pid"
     log "node $NODE_ID stopped (pid $pid)"
+}
+
+cmd_logs() {
+    [[ "$HA_MODE" == docker ]] || err "logs: docker mode only (native: $SERVER_LOG and $NODE_DIR/$AUDIT_FILE_PATH)"
+    _compose logs --no-color "$@"
 }
 
 cmd_reload() {
@@ -505,9 +567,11 @@ cmd_vault_init() {
         log "cluster already initialised (asked $SELF_URL); nothing to do"
         return 0
     fi
-    if [[ -e "$INIT_KEYS_FILE" ]]; then
-        err "$INIT_KEYS_FILE exists: refusing to overwrite keys of another initialisation (move it away first)"
-    fi
+    local f
+    for f in "$INIT_KEYS_FILE" "$ROOT_TOKEN_FILE"; do
+        [[ ! -e "$f" ]] || err "$f exists: refusing to overwrite the secrets of another initialisation (move it away first)"
+    done
+    mkdir -p "$(dirname "$ROOT_TOKEN_FILE")" "$(dirname "$INIT_KEYS_FILE")"
     local args=(operator init -format=json)
     if [[ "$SEAL_TYPE" == shamir ]]; then
         args+=(-key-shares="$KEY_SHARES" -key-threshold="$KEY_THRESHOLD")
@@ -525,13 +589,20 @@ cmd_vault_init() {
         rm -f -- "$tmp"
         err "operator init returned no root token"
     fi
-    chmod 600 "$tmp"
-    mv -f -- "$tmp" "$INIT_KEYS_FILE"
+    # Two files: the root token alone in ROOT_TOKEN_FILE, the keys without it in INIT_KEYS_FILE.
+    jq -j '.root_token' "$tmp" | write_private "$ROOT_TOKEN_FILE" \
+        || { rm -f -- "$tmp"; err "cannot write $ROOT_TOKEN_FILE"; }
+    if ! jq 'del(.root_token)' "$tmp" | write_private "$INIT_KEYS_FILE"; then
+        rm -f -- "$tmp" "$ROOT_TOKEN_FILE"
+        err "cannot write $INIT_KEYS_FILE"
+    fi
+    rm -f -- "$tmp"
     log "cluster initialised through $NODE_ID in $(fmt_ms $(( $(now_ms) - t0 )))s ($SEAL_TYPE, $KEY_SHARES shares, threshold $KEY_THRESHOLD)"
-    loud "$INIT_KEYS_FILE (mode 0600) holds the $( [[ $SEAL_TYPE == shamir ]] && echo unseal || echo recovery ) keys AND THE ROOT TOKEN." \
-        "Give each key to a different administrator, store them offline, and delete this file" \
-        "from the server once the setup is done. Revoke the root token after setup" \
-        "(bao token revoke -self with it in VAULT_TOKEN) and use policies + auth methods."
+    loud "$INIT_KEYS_FILE (mode 0600) holds the $( [[ $SEAL_TYPE == shamir ]] && echo unseal || echo recovery ) keys; $ROOT_TOKEN_FILE (0600) the root token." \
+        "Give each key to a different administrator, store them offline, and delete the keys file" \
+        "from the server once the setup is done; do not copy it to the other nodes (their administrators" \
+        "type their keys: vault-unseal prompts). The scripts use the root token only when you export it:" \
+        "export VAULT_TOKEN=\"\$(cat $ROOT_TOKEN_FILE)\"; revoke it after setup (bao token revoke -self)."
     if [[ "$SEAL_TYPE" != shamir ]]; then
         wait_until "$UNSEAL_TIMEOUT" "$NODE_ID to become active" is_active "$SELF_URL" \
             || warn "node $NODE_ID is not active yet (check the $SEAL_TYPE seal)"
@@ -632,7 +703,7 @@ cmd_vault_unseal() {
 _maybe_api_audit() {
     [[ "$(flavor)" == vault ]] || return 0
     is_active "$SELF_URL" || return 0
-    [[ -n "${VAULT_TOKEN:-${BAO_TOKEN:-}}" || -r "$INIT_KEYS_FILE" ]] || {
+    _have_token || {
         warn "Vault: enable the audit device once you have a token: vault audit enable file file_path=$AUDIT_FILE_PATH"
         return 0
     }
@@ -745,6 +816,16 @@ _peer_sha() {
 # that cannot be seen from here.
 _peer_running_plugins() {
     local loc dir pidf spid p st ppid exe out=""
+    if [[ "$HA_MODE" == docker ]]; then
+        # Only this node's own container can be looked into from here.
+        if [[ "$1" == "$NODE_ID" ]] && out="$(docker exec "$CONTAINER_NAME" ps -o args 2>/dev/null)"; then
+            out="$(grep -o '/vault/plugins/[^ ]*' <<<"$out" | sed 's|.*/||' | sort -u | paste -sd, -)"
+            printf '%s\n' "${out:--}"
+        else
+            printf '?\n'
+        fi
+        return 0
+    fi
     loc="$(_peer_plugin_dir "$1")"
     [[ "$loc" != ssh:* ]] || { printf '?\n'; return 0; }
     dir="$(dirname "$loc")"
@@ -922,7 +1003,7 @@ cmd_verify_plugin() {
     need_cmd jq curl
     if [[ -z "$arg" ]]; then
         # Default: the version the mount runs, if we can ask; else the newest file in plugins/
-        if LEADER="$(leader_url)" && { [[ -n "${VAULT_TOKEN:-${BAO_TOKEN:-}}" ]] || [[ -r "$INIT_KEYS_FILE" ]]; }; then
+        if LEADER="$(leader_url)" && _have_token; then
             need_token
             arg="$(_mount_json | jq -r '.plugin_version // empty')"
         fi
@@ -945,7 +1026,7 @@ cmd_verify_plugin() {
         fi
         printf '%-12s %-34s %-64s %-10s %s\n' "$n" "$file" "$got" "$state" "$(_peer_running_plugins "$n")"
     done
-    if LEADER="$(leader_url)" && { [[ -n "${VAULT_TOKEN:-${BAO_TOKEN:-}}" ]] || [[ -r "$INIT_KEYS_FILE" ]]; }; then
+    if LEADER="$(leader_url)" && _have_token; then
         need_token
         local v m
         v="${arg}"
@@ -1223,7 +1304,7 @@ main() {
     shift
     case "$cmd" in
         help | -h | --help) usage; exit 0 ;;
-        init-dirs | gen-ca | gen-cert | install-plugin | prepare-config | start | stop | reload | \
+        init-dirs | gen-ca | gen-cert | install-plugin | prepare-config | start | stop | reload | logs | \
             vault-init | vault-unseal | register-plugin | upgrade-plugin | verify-plugin | raft-status | \
             status | backup | restore | step-down | remove-peer | transit-unsealer-setup) ;;
         *) log "unknown command: $cmd"; usage; exit 2 ;;
@@ -1232,7 +1313,7 @@ main() {
     load_env
     case "$cmd" in
         init-dirs | gen-ca | gen-cert | install-plugin) ;;
-        start | stop) [[ "$HA_MODE" == docker ]] || ensure_bin ;;
+        start | stop | logs) [[ "$HA_MODE" == docker ]] || ensure_bin ;;
         *) ensure_bin ;;
     esac
     case "$cmd" in
@@ -1244,6 +1325,7 @@ main() {
         start) cmd_start "$@" ;;
         stop) cmd_stop "$@" ;;
         reload) cmd_reload "$@" ;;
+        logs) cmd_logs "$@" ;;
         vault-init) cmd_vault_init "$@" ;;
         vault-unseal) cmd_vault_unseal "$@" ;;
         register-plugin) cmd_register_plugin "$@" ;;

@@ -127,9 +127,10 @@ bcli() {
 }
 
 use_token_of() {
-    # use_token_of INIT_KEYS_FILE — export its root token for bcli and a curl header file
+    # use_token_of ROOT_TOKEN_FILE — export the root token vault-init wrote there (apart from the
+    # keys) for bcli and a curl header file, as the guide tells the operator to do
     local t
-    t="$(jq -r '.root_token' "$1")"
+    t="$(<"$1")"
     [[ -n "$t" && "$t" != null ]] || fail "no root token in $1"
     export VAULT_TOKEN="$t" BAO_TOKEN="$t"
     (umask 077 && printf 'X-Vault-Token: %s\n' "$t" >"$WORK/token.hdr")
@@ -277,7 +278,23 @@ scenario_1() {
     [[ "$(jq '.unseal_keys_b64 | length' "$keys")" == 5 && "$(jq '.unseal_threshold' "$keys")" == 3 ]] \
         || fail "init did not produce 5 shares with threshold 3"
     ha node1 vault-init # idempotent: a second run must not touch the file
-    use_token_of "$keys"
+    # The root token is not in the keys file but alone in another 0600 file, outside secrets/.
+    ! jq -e 'has("root_token")' "$keys" >/dev/null || fail "the keys file holds the root token"
+    [[ "$(stat -c %a "$WORK/node1/root-token")" == 600 ]] || fail "root-token is not mode 0600"
+    [[ ! -e "$WORK/node2/root-token" && ! -e "$WORK/node2/vault-init-keys.json" ]] \
+        || fail "keys or root token were copied to node2"
+    # ... and is never used by the scripts unless the operator exports it.
+    local out
+    if out="$(unset VAULT_TOKEN BAO_TOKEN && ha node1 raft-status 2>&1)"; then
+        fail "raft-status ran without a token (the root token file was picked up silently)"
+    fi
+    grep -q 'not used unless you export it' <<<"$out" || fail "no clear 'no token' message: $out"
+    # .env is read only from the node directory named (--env / NODE_DIR), never ./.env.
+    if out="$(cd "$WORK/node1" && env -u NODE_DIR -u ENV_FILE "$SETUP" status 2>&1)"; then
+        fail "setup-ha.sh read ./.env of the current directory"
+    fi
+    grep -q 'name the node' <<<"$out" || fail "no clear message when no node is named: $out"
+    use_token_of "$WORK/node1/root-token"
 
     for n in "${NODES[@]}"; do
         ha "$n" vault-unseal
@@ -312,7 +329,7 @@ scenario_1() {
         if grep -qF -- "$secret" "$WORK/transcript.log"; then
             fail "a key or the root token appeared in the scripts' output"
         fi
-    done < <(jq -r '.unseal_keys_b64[], .unseal_keys_hex[], .root_token' "$keys")
+    done < <(jq -r '.unseal_keys_b64[], .unseal_keys_hex[]' "$keys"; cat "$WORK/node1/root-token"; echo)
     say "    no unseal key or root token in the scripts' output"
 
     # Stand-in engines for the scenarios that need data before the plugin exists.
@@ -920,7 +937,8 @@ scenario_7() {
     ha unsealer start
     ha unsealer vault-init
     ha unsealer vault-unseal
-    (unset VAULT_TOKEN BAO_TOKEN && ha unsealer transit-unsealer-setup)
+    (VAULT_TOKEN="$(<"$WORK/unsealer/root-token")" && BAO_TOKEN="$VAULT_TOKEN" \
+        && export VAULT_TOKEN BAO_TOKEN && ha unsealer transit-unsealer-setup)
     [[ "$(stat -c %a "$WORK/unsealer/secrets/transit-seal-token")" == 600 ]] || fail "transit token file not 0600"
 
     peers="t1=${IPS[0]} t2=${IPS[1]} t3=${IPS[2]}"
@@ -935,13 +953,22 @@ scenario_7() {
         install -m 600 "$WORK/unsealer/secrets/transit-seal-token" "$WORK/$n/secrets/transit-seal-token"
         ha "$n" gen-cert
         ha "$n" prepare-config
-        grep -q 'seal "transit"' "$WORK/$n/config/vault.hcl" || fail "no transit seal in $n's config"
         ! grep -qF -- "$(<"$WORK/$n/secrets/transit-seal-token")" "$WORK/$n/config/vault.hcl" \
             || fail "the unsealer token was written into the config"
     done
+    local tok
     for n in t1 t2 t3; do
         ha "$n" start
+        # The seal stanza (with the token) is the 0600 secrets/seal.hcl, and the token is not in
+        # the server's environment, which every plugin process inherits.
+        grep -q 'seal "transit"' "$WORK/$n/secrets/seal.hcl" || fail "no transit seal in $n's secrets/seal.hcl"
+        [[ "$(stat -c %a "$WORK/$n/secrets/seal.hcl")" == 600 ]] || fail "secrets/seal.hcl of $n is not 0600"
+        tok="$(<"$WORK/$n/secrets/transit-seal-token")"
+        [[ -r "/proc/$(<"$WORK/$n/vault.pid")/environ" ]] || fail "cannot read the environment of $n's server"
+        ! tr '\0' '\n' <"/proc/$(<"$WORK/$n/vault.pid")/environ" | grep -qF -- "$tok" \
+            || fail "the transit seal token is in the environment of $n's server (plugins inherit it)"
     done
+    say "    transit token only in secrets/seal.hcl (0600), not in any server's environment"
     ha t1 vault-init
     tkeys="$WORK/t1/vault-init-keys.json"
     [[ "$(jq '.recovery_keys_b64 | length' "$tkeys")" == 5 ]] || fail "no 5 recovery keys"
@@ -949,7 +976,7 @@ scenario_7() {
     for n in t1 t2 t3; do
         ha "$n" vault-unseal   # waits for the auto-unseal; sends no key
     done
-    use_token_of "$tkeys"
+    use_token_of "$WORK/t1/root-token"
     ha t1 raft-status --expect-voters 3 --timeout 120 >&2
     record transit_bringup_ms "$(( $(now_ms) - t0 ))" "transit-sealed cluster: init-dirs to 3 voters"
     leader="$(leader_of t1 t2 t3)"
@@ -998,6 +1025,10 @@ has() {
     return 1
 }
 
+# run_scenario ID TITLE — sets LAST_RC, returns 0. Call it as a plain command, never in an
+# if/&&/|| context: bash ignores `set -e` in everything run from such a context (subshells and
+# functions included), and a failing step would not end the scenario.
+LAST_RC=0
 run_scenario() {
     local id="$1" title="$2" fn="scenario_$1" t0 rc
     say ""
@@ -1019,7 +1050,7 @@ run_scenario() {
         say "FAIL scenario $id: $title ($(fmt_ms $(( $(now_ms) - t0 )))s)"
         printf '%s\tFAIL\n' "$id" >>"$WORK/results.tsv"
     fi
-    return "$rc"
+    LAST_RC="$rc"
 }
 
 skip() {
@@ -1076,21 +1107,22 @@ main() {
 
     WANT=("${want[@]}")
 
-    if ! run_scenario 1 "bring-up: certs, config, start, init 5/3, unseal, 3 voters"; then
+    run_scenario 1 "bring-up: certs, config, start, init 5/3, unseal, 3 voters"
+    if ((LAST_RC != 0)); then
         say "scenario 1 failed: the others need its cluster"
         for s in 2 3 4 5 6 7 8 9 10; do has "$s" && skip "$s" "scenario 1 failed"; done
     else
-        use_token_of "$WORK/node1/vault-init-keys.json"
+        use_token_of "$WORK/node1/root-token"
         CA="$WORK/node1/tls/ca.pem"
         if has 2; then
             if [[ -n "$PLUGIN_BIN" ]]; then
-                run_scenario 2 "register-plugin; wallet through node 1, read on 2 and 3, sign via a standby" || true
+                run_scenario 2 "register-plugin; wallet through node 1, read on 2 and 3, sign via a standby"
             else
                 skip 2 "PLUGIN_BIN is not set (no built vault-plugin-crypto binary): plugin registration and wallet use not tested"
             fi
         fi
-        has 3 && { run_scenario 3 "SIGKILL of the leader: fail-over, restart, rejoin" || true; }
-        has 4 && { run_scenario 4 "backup, delete, restore" || true; }
+        if has 3; then run_scenario 3 "SIGKILL of the leader: fail-over, restart, rejoin"; fi
+        if has 4; then run_scenario 4 "backup, delete, restore"; fi
         if has 5; then
             if [[ -z "$PLUGIN_BIN" ]]; then
                 skip 5 "PLUGIN_BIN is not set (no built vault-plugin-crypto binary): upgrade-plugin not tested"
@@ -1099,7 +1131,7 @@ main() {
             elif ! grep -q $'^2\tPASS' "$WORK/results.tsv"; then
                 skip 5 "scenario 2 did not pass (no registered plugin to upgrade)"
             else
-                run_scenario 5 "upgrade-plugin under load: new build on every node, zero errors" || true
+                run_scenario 5 "upgrade-plugin under load: new build on every node, zero errors"
             fi
         fi
         if has 9; then
@@ -1108,7 +1140,7 @@ main() {
             elif ! grep -q $'^2\tPASS' "$WORK/results.tsv"; then
                 skip 9 "scenario 2 did not pass (no registered plugin to load)"
             else
-                run_scenario 9 "fail-over under load: leader SIGKILL and restart while signing through 3 nodes" || true
+                run_scenario 9 "fail-over under load: leader SIGKILL and restart while signing through 3 nodes"
             fi
         fi
         if has 10; then
@@ -1119,12 +1151,12 @@ main() {
             elif ! grep -q $'^2\tPASS' "$WORK/results.tsv"; then
                 skip 10 "scenario 2 did not pass (no registered plugin)"
             else
-                run_scenario 10 "vault-crypto-register (SDK) moves crypto/ to another version on every node" || true
+                run_scenario 10 "vault-crypto-register (SDK) moves crypto/ to another version on every node"
             fi
         fi
-        has 6 && { run_scenario 6 "register-plugin refused when one node's binary differs or is missing" || true; }
-        has 8 && { run_scenario 8 "replace a failed node: new node joins, remove-peer of the old one" || true; }
-        has 7 && { run_scenario 7 "transit auto-unseal: restarted nodes unseal without keys" || true; }
+        if has 6; then run_scenario 6 "register-plugin refused when one node's binary differs or is missing"; fi
+        if has 8; then run_scenario 8 "replace a failed node: new node joins, remove-peer of the old one"; fi
+        if has 7; then run_scenario 7 "transit auto-unseal: restarted nodes unseal without keys"; fi
     fi
     summary
     say ""

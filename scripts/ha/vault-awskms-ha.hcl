@@ -53,6 +53,7 @@ audit "file" "file" {
     mode      = "0600"
   }
 }
+@@AUDIT_STDOUT@@
 
 seal "awskms" {
   region     = "@@AWSKMS_REGION@@"

@@ -53,3 +53,4 @@ audit "file" "file" {
     mode      = "0600"
   }
 }
+@@AUDIT_STDOUT@@

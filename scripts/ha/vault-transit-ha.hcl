@@ -3,9 +3,10 @@
 #
 # This is a template: `setup-ha.sh prepare-config` fills every placeholder (a NAME between
 # double at-signs) from the node's .env and writes the result to <node dir>/config/vault.hcl.
-# The unsealer token is NOT written here: `setup-ha.sh start` reads it from
-# TRANSIT_SEAL_TOKEN_FILE and hands it to the server in its environment (VAULT_TOKEN), which the
-# transit seal reads. If the unsealer is unreachable a
+# The seal stanza is NOT here: it holds the unsealer token, so `setup-ha.sh start` renders it from
+# vault-transit-seal.hcl with the token of TRANSIT_SEAL_TOKEN_FILE into secrets/seal.hcl (0600) and
+# starts the server with that second -config file. The token never goes through the server's
+# environment (which every plugin process inherits). If the unsealer is unreachable a
 # restarting node cannot unseal (OpenBao exits after a few seconds: run it under a supervisor).
 # `vault-init` creates recovery keys (not unseal keys) with this seal.
 
@@ -56,12 +57,6 @@ audit "file" "file" {
     mode      = "0600"
   }
 }
+@@AUDIT_STDOUT@@
 
-seal "transit" {
-  address         = "@@TRANSIT_ADDR@@"
-  mount_path      = "@@TRANSIT_MOUNT@@/"
-  key_name        = "@@TRANSIT_KEY_NAME@@"
-  tls_ca_cert     = "@@SRV_DIR@@/tls/@@TRANSIT_CA_FILE@@"
-  # The server renews the token: use a periodic one (setup-ha.sh transit-unsealer-setup).
-  disable_renewal = "false"
-}
+# seal "transit" { ... }: in secrets/seal.hcl (rendered by `setup-ha.sh start`, see above)
