@@ -36,7 +36,7 @@ SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 SETUP="$SCRIPT_DIR/setup-ha.sh"
 
 # The policy path of a wallet and chain (ONE place: the API moves to policies/:name/:chain).
-policy_path() { printf 'crypto/wallets/%s/policy/%s' "$1" "$2"; }
+policy_path() { printf 'crypto/policies/%s/%s' "$1" "$2"; }
 
 SUBNET="${HA_DOCKER_SUBNET:-172.30.213.0/24}"
 NET_PREFIX="${SUBNET%.*}"
@@ -330,9 +330,9 @@ scenario_1() {
         wallet_addr "$l" "$w" >"$WORK/$w.addr"
     done
     cp "$WORK/$LIMIT_WALLET.addr" "$WORK/limit.id"
-    bcli "$l" write "$(policy_path "$LIMIT_WALLET" ethereum)" max_value_per_day="$DAILY_LIMIT" >/dev/null \
+    bcli "$l" write "$(policy_path "$LIMIT_WALLET" ethereum)" allowed_chain_ids=1 max_value_per_day="$DAILY_LIMIT" >/dev/null \
         || fail "writing the daily limit failed"
-    bcli "$l" write "$(policy_path "$PROBE_WALLET" ethereum)" max_value_per_day=1000000000000000000 >/dev/null \
+    bcli "$l" write "$(policy_path "$PROBE_WALLET" ethereum)" allowed_chain_ids=1 max_value_per_day=1000000000000000000 >/dev/null \
         || fail "writing the probe wallet's limit failed"
     for n in "${NODES[@]}"; do
         wait_until 10 "$n to serve both wallets" all_wallets_everywhere "$n" || fail "$n does not serve the wallets"

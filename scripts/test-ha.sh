@@ -391,7 +391,7 @@ scenario_2() {
     done
     bcli "$(url_of node1)" write -format=json "crypto/wallets/$WALLET" words=12 >/dev/null \
         || fail "creating the wallet through node1 failed"
-    bcli "$(url_of node1)" write "crypto/policies/$WALLET/ethereum" max_value_per_day=1000000 >/dev/null \
+    bcli "$(url_of node1)" write "crypto/policies/$WALLET/ethereum" allowed_chain_ids=1 max_value_per_day=1000000 >/dev/null \
         || fail "writing the wallet's policy through node1 failed"
     id="$(wallet_id "$(url_of node1)")"
     [[ -n "$id" && "$id" != null ]] || fail "no wallet identity from node1"
@@ -657,7 +657,7 @@ scenario_9() {
             || fail "creating wallet $w failed"
     done
     bcli "$(url_of "$leader")" write "crypto/policies/load-limit/ethereum" \
-        max_value_per_day="$LOAD_LIMIT" >/dev/null || fail "writing the limit policy failed"
+        allowed_chain_ids=1 max_value_per_day="$LOAD_LIMIT" >/dev/null || fail "writing the limit policy failed"
     for w in "$WALLET" load-a load-b load-limit; do
         ids+=("$w=$(bcli "$(url_of "$leader")" read -format=json "crypto/wallets/$w/addresses/ethereum" | jq -r '.data.address')")
     done
