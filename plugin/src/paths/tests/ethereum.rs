@@ -326,7 +326,10 @@ async fn an_access_list_above_the_transaction_size_limit_is_refused() {
                "gas_price": 1, "access_list": list.to_string()})
     };
     let msg = crate::backend::testing::bad_request(update(&t, p, tx(list(4096))).await);
-    assert!(msg.contains("\"access_list\"") && msg.contains("4096"), "{msg}");
+    assert!(
+        msg.contains("\"access_list\"") && msg.contains("4096"),
+        "{msg}"
+    );
     // At the bound: one address and 4095 keys sign.
     let r = update_data(&t, p, tx(list(4095))).await;
     assert_eq!(r["type"], json!("eip2930"));
