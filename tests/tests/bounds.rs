@@ -97,8 +97,7 @@ fn a_batch_derives_its_parent_once_and_matches_single_derivations() {
         let p = format!("m/44'/501'/{}'/0'", 7 + i);
         assert_eq!(e["path"], json!(p));
         let key = slip10_ed25519(&sd, &p);
-        let public = ed25519_dalek::SigningKey::from_bytes(&key).verifying_key();
-        assert_eq!(e["address"], json!(solana_address(public.as_bytes())));
+        assert_eq!(e["address"], json!(solana_address(&key)));
     }
 }
 
@@ -142,7 +141,7 @@ fn the_worst_derivation_requests_are_bounded_and_timed() {
         eprintln!("  {label}: 200 in {} ms", took.as_millis());
     }
     // The last of the deepest batch is the single key at that path.
-    let last = format!("m{}/1008'", "/0'".repeat(9));
+    let last = format!("m{}/999'", "/0'".repeat(9));
     let r = s.get(&format!("{W}/addresses/ethereum?path={deepest}&count=1000"));
     let (_, pk) = secp_key(&seed(ABANDON, ""), &last);
     assert_eq!(addresses(&r)[999]["path"], json!(last));
