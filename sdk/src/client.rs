@@ -274,7 +274,7 @@ impl Client {
         // A followed redirect: the next request goes to this node instead.
         let mut redirected_to: Option<Url> = None;
         let mut attempt = 0u32;
-        while attempt < max {
+        while attempt < max || redirected_to.is_some() {
             let idx = (start + attempt as usize) % nodes.len();
             let target = redirected_to.take();
             if target.is_none() {
