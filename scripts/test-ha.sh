@@ -409,6 +409,41 @@ scenario_2() {
     [[ "$a" == "$id" ]] || fail "signing through standby $standby gave $a, want $id"
     printf '%s\n' "$id" >"$WORK/wallet.id"
     say "    wallet $WALLET: $id on all nodes; signed through standby $standby (counter write forwarded)"
+    standby_policy_window "$standby"
+}
+
+_sign_msg() { api POST "$1" "crypto/wallets/$2/ethereum/sign-message" '{"message":"window"}' >/dev/null; }
+# refused by the policy rule, not by any failure
+_msg_refused() {
+    local out
+    if out="$(api POST "$1" "crypto/wallets/$2/ethereum/sign-message" '{"message":"window"}')"; then
+        return 1
+    fi
+    grep -q allow_message_signing <<<"$out"
+}
+
+# standby_policy_window STANDBY — how long a standby keeps signing under a policy the active
+# node has just tightened. The standby's plugin caches policies and learns of a replicated change
+# through the host's InvalidateKey; message signing is served by the standby itself (no storage
+# write), so it shows the window. Polled every 50 ms; the figure includes the write's latency.
+standby_policy_window() {
+    local standby="$1" w="$WALLET-window" t0 ms
+    bcli "$(url_of node1)" write -format=json "crypto/wallets/$w" words=12 >/dev/null \
+        || fail "creating wallet $w failed"
+    bcli "$(url_of node1)" write "crypto/policies/$w/ethereum" allow_message_signing=true >/dev/null \
+        || fail "writing the policy of $w failed"
+    # The standby has the wallet and the (permissive) policy in its caches.
+    wait_until 10 "$standby to sign with $w" _sign_msg "$(url_of "$standby")" "$w" \
+        || fail "$standby does not sign with $w"
+    t0="$(now_ms)"
+    bcli "$(url_of node1)" write "crypto/policies/$w/ethereum" allow_message_signing=false >/dev/null \
+        || fail "tightening the policy of $w failed"
+    WAIT_INTERVAL=0.05 wait_until 30 "$standby to refuse message signing" \
+        _msg_refused "$(url_of "$standby")" "$w" \
+        || fail "$standby still signs 30 s after the policy was tightened"
+    ms=$(( $(now_ms) - t0 ))
+    printf '%s\n' "$ms" >"$WORK/standby-window.ms"
+    say "    policy tightened through node1: standby $standby signed under the old policy for at most ${ms} ms"
 }
 
 # --- scenario 3: leader SIGKILL ----------------------------------------------------------------
