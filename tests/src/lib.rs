@@ -188,49 +188,89 @@ impl DevServer {
             ));
         }
         std::fs::write(&config, hcl).expect("config");
-        let port = free_port();
-        let addr = format!("http://127.0.0.1:{port}");
-        let log = std::fs::File::create(dir.path().join("server.log")).expect("log");
-        let mut cmd = Command::new(server_binary());
-        cmd.args([
-            "server",
-            "-dev",
-            &format!("-dev-root-token-id={ROOT_TOKEN}"),
-            &format!("-dev-listen-address=127.0.0.1:{port}"),
-            "-dev-no-store-token",
-            &format!("-config={}", config.display()),
-        ])
-        .env("HOME", dir.path())
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().expect("log"))
-        .stderr(log);
-        if let Some(level) = &opts.log_level {
-            // The server's own level, and (inherited) the plugin's.
-            cmd.arg(format!("-log-level={level}"))
-                .env("BAO_LOG_LEVEL", level)
-                .env("VAULT_LOG_LEVEL", level);
-        }
-        if let Some((uid, gid)) = opts.run_as {
-            use std::os::unix::process::CommandExt;
-            for entry in [dir.path(), &plugins, &config, &plugin_path] {
-                std::os::unix::fs::chown(entry, Some(uid), Some(gid)).expect("chown");
-            }
-            cmd.uid(uid).gid(gid);
-        }
-        let child = cmd.spawn().expect("start server");
+        // free_port releases the port before the server binds it (and the dev
+        // server also binds port + 1 for its cluster listener), so another
+        // process can take it in between: then our server exits, and a health
+        // check could even reach someone else's server. Only our own log
+        // saying the server started counts; a server that exited is retried
+        // on another port.
         let agent = ureq::AgentBuilder::new()
             .timeout(Duration::from_secs(60))
             .build();
-        let server = Self {
-            child: Some(child),
-            addr,
-            dir,
-            plugin_path,
-            agent,
-        };
-        let up = wait_until(Duration::from_secs(30), || server.healthy().then_some(()));
-        assert!(up.is_some(), "server did not come up:\n{}", server.log());
-        server
+        let mut dir = Some(dir);
+        for attempt in 1..=3 {
+            let dir_ref = dir.as_ref().expect("dir");
+            let port = free_port();
+            let addr = format!("http://127.0.0.1:{port}");
+            let log = std::fs::File::create(dir_ref.path().join("server.log")).expect("log");
+            let mut cmd = Command::new(server_binary());
+            cmd.args([
+                "server",
+                "-dev",
+                &format!("-dev-root-token-id={ROOT_TOKEN}"),
+                &format!("-dev-listen-address=127.0.0.1:{port}"),
+                "-dev-no-store-token",
+                &format!("-config={}", config.display()),
+            ])
+            .env("HOME", dir_ref.path())
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log);
+            if let Some(level) = &opts.log_level {
+                // The server's own level, and (inherited) the plugin's.
+                cmd.arg(format!("-log-level={level}"))
+                    .env("BAO_LOG_LEVEL", level)
+                    .env("VAULT_LOG_LEVEL", level);
+            }
+            if let Some((uid, gid)) = opts.run_as {
+                use std::os::unix::process::CommandExt;
+                for entry in [dir_ref.path(), &plugins, &config, &plugin_path] {
+                    std::os::unix::fs::chown(entry, Some(uid), Some(gid)).expect("chown");
+                }
+                cmd.uid(uid).gid(gid);
+            }
+            let child = cmd.spawn().expect("start server");
+            let mut server = Self {
+                child: Some(child),
+                addr,
+                dir: dir.take().expect("dir"),
+                plugin_path: plugin_path.clone(),
+                agent: agent.clone(),
+            };
+            let up = wait_until(Duration::from_secs(30), || {
+                let exited = server
+                    .child
+                    .as_mut()
+                    .is_none_or(|c| c.try_wait().ok().flatten().is_some());
+                if exited {
+                    return Some(false);
+                }
+                (server.log().contains("server started!") && server.healthy()).then_some(true)
+            });
+            match up {
+                Some(true) => return server,
+                Some(false) if attempt < 3 => {
+                    eprintln!(
+                        "dev server on {} exited at start (attempt {attempt}), retrying on \
+                         another port:\n{}",
+                        server.addr,
+                        server.log()
+                    );
+                    // Keep the directory (config, plugin) for the next attempt.
+                    let child = server.child.take();
+                    drop(child);
+                    dir = Some(std::mem::replace(
+                        &mut server.dir,
+                        tempfile::Builder::new()
+                            .prefix("crypto-it-spent-")
+                            .tempdir()
+                            .expect("tempdir"),
+                    ));
+                }
+                _ => panic!("server did not come up:\n{}", server.log()),
+            }
+        }
+        unreachable!("the last attempt returns or panics")
     }
 
     /// A server with the plugin registered (SHA256 + version) and mounted at `crypto/`.
