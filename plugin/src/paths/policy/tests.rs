@@ -396,6 +396,23 @@ async fn the_existence_check_maps_writes_to_create_then_update() {
 }
 
 #[tokio::test]
+async fn the_existence_check_fills_no_cache() {
+    // It runs before the host's ACL check: any token can send it.
+    let t = with_wallet().await;
+    let store = &t.backend.state().store;
+    let before = store.cached_policies();
+    for i in 0..50 {
+        let req = t.request(
+            Operation::Update,
+            &format!("policies/w{i}/ethereum"),
+            json!({}),
+        );
+        t.backend.existence_check(req).await.expect("check");
+    }
+    assert_eq!(store.cached_policies(), before);
+}
+
+#[tokio::test]
 async fn deleting_the_wallet_removes_its_policies_and_counters() {
     let t = TestBackend::new();
     t.write_ok("wallets/w", json!({"deletion_allowed": true}))
