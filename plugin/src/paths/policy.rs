@@ -106,27 +106,20 @@ const SOLANA_FIELDS: &[&str] = &[
     "max_value_per_day",
     "token_limits",
 ];
-const ALL_FIELDS: &[&str] = &[
-    "allowed_chain_ids",
-    "allow_message_signing",
-    "allow_contract_creation",
-    "max_fee_per_tx",
-    "denied_recipients",
-    "allowed_recipients",
-    "token_limits",
-    "allowed_contracts",
-    "allow_arbitrary_calldata",
-    "allow_unlimited_approvals",
-    "allowed_typed_data",
-    "allow_arbitrary_typed_data",
-    "max_value_per_tx",
-    "max_value_per_day",
-    "allowed_sighash_types",
-    "max_fee",
-    "max_fee_rate",
-    "allowed_programs",
-    "max_priority_fee",
-];
+/// Every policy field of any chain, for the "not a field of this chain" check.
+fn all_fields() -> impl Iterator<Item = &'static str> {
+    let mut seen: Vec<&'static str> = Vec::new();
+    for f in ETHEREUM_FIELDS
+        .iter()
+        .chain(BITCOIN_FIELDS)
+        .chain(SOLANA_FIELDS)
+    {
+        if !seen.contains(f) {
+            seen.push(f);
+        }
+    }
+    seen.into_iter()
+}
 
 /// The longest list a policy accepts: entries are read on every signature.
 const MAX_LIST: usize = 1000;
@@ -344,10 +337,7 @@ async fn write(state: Arc<Crypto>, ctx: Ctx, create: bool) -> HandlerResult {
     let (name, chain) = target(&ctx)?;
     // Validate everything before taking the lock or touching storage.
     let allowed = chain_fields(&chain);
-    if let Some(field) = ALL_FIELDS
-        .iter()
-        .find(|f| ctx.fields.is_sent(f) && !allowed.contains(f))
-    {
+    if let Some(field) = all_fields().find(|f| ctx.fields.is_sent(f) && !allowed.contains(f)) {
         return Err(LogicalError::BadRequest(format!(
             "field \"{field}\" is not a {chain} policy field (valid: {})",
             allowed.join(", ")

@@ -15,7 +15,7 @@ use wallet_core::ethereum::intent::{CallIntent, MovementKind, TokenMovement, Typ
 
 use super::entry::PolicyEntry;
 use super::intent::{EthTransaction, EthTypedData, hex4};
-use super::{Denial, Spend};
+use super::{Denial, Spend, token_limit};
 
 fn key(a: &Address) -> String {
     format!("0x{}", hex::encode(a.0))
@@ -123,32 +123,19 @@ fn movements(
         let Some(limit) = p.token_limits.get(&key(&token)) else {
             continue;
         };
-        if let Some(max) = limit.max_value_per_tx
-            && total > max
-        {
-            return Err(Denial::new(
-                "token_limits",
-                format!(
-                    "{total} of token {} exceeds its limit of {max} per transaction",
-                    token.to_checksum()
-                ),
-            ));
-        }
-        if let Some(day) = limit.max_value_per_day {
-            let Some(chain_id) = chain_id else {
-                return Err(Denial::new(
+        let asset = match chain_id {
+            Some(id) => format!("token {} on chain id {id}", token.to_checksum()),
+            None => format!("token {}", token.to_checksum()),
+        };
+        let spend = token_limit(limit, total, &asset, || {
+            chain_id.map(|id| token_scope(id, &token)).ok_or_else(|| {
+                Denial::new(
                     "token_limits",
                     "a daily token limit needs a chain id to count against",
-                ));
-            };
-            spends.push(Spend {
-                scope: token_scope(chain_id, &token),
-                asset: format!("token {} on chain id {chain_id}", token.to_checksum()),
-                amount: total,
-                daily_limit: day,
-                rule: "token_limits",
-            });
-        }
+                )
+            })
+        })?;
+        spends.extend(spend);
     }
     Ok(spends)
 }

@@ -74,6 +74,35 @@ pub struct Spend {
     pub rule: &'static str,
 }
 
+/// One token's limit applied to the total a request moves of it: the
+/// per-transaction rule now, and the spend its daily counter must take
+/// (`scope` names the counter; it may refuse, e.g. without a chain id).
+pub(crate) fn token_limit(
+    limit: &TokenLimit,
+    total: U256,
+    asset: &str,
+    scope: impl FnOnce() -> Result<String, Denial>,
+) -> Result<Option<Spend>, Denial> {
+    if let Some(max) = limit.max_value_per_tx
+        && total > max
+    {
+        return Err(Denial::new(
+            "token_limits",
+            format!("{total} of {asset} exceeds its limit of {max} per transaction"),
+        ));
+    }
+    let Some(day) = limit.max_value_per_day else {
+        return Ok(None);
+    };
+    Ok(Some(Spend {
+        scope: scope()?,
+        asset: asset.to_string(),
+        amount: total,
+        daily_limit: day,
+        rule: "token_limits",
+    }))
+}
+
 /// The answer of a dry run.
 #[derive(Debug, Clone)]
 pub struct Outcome {

@@ -21,7 +21,7 @@ use wallet_core::solana::{address, parse_address};
 
 use super::entry::PolicyEntry;
 use super::intent::SolTransaction;
-use super::{Denial, Spend};
+use super::{Denial, Spend, token_limit};
 
 pub const NATIVE_SCOPE: &str = "sol";
 
@@ -230,26 +230,8 @@ pub fn transaction(p: &PolicyEntry, tx: &SolTransaction) -> Result<Vec<Spend>, D
         let Some(limit) = p.token_limits.get(&address(&mint)) else {
             continue;
         };
-        if let Some(max) = limit.max_value_per_tx
-            && total > max
-        {
-            return Err(Denial::new(
-                "token_limits",
-                format!(
-                    "{total} of mint {} exceeds its limit of {max} per transaction",
-                    address(&mint)
-                ),
-            ));
-        }
-        if let Some(day) = limit.max_value_per_day {
-            spends.push(Spend {
-                scope: mint_scope(&mint),
-                asset: format!("mint {}", address(&mint)),
-                amount: total,
-                daily_limit: day,
-                rule: "token_limits",
-            });
-        }
+        let asset = format!("mint {}", address(&mint));
+        spends.extend(token_limit(limit, total, &asset, || Ok(mint_scope(&mint)))?);
     }
     Ok(spends)
 }
