@@ -135,14 +135,7 @@ fn chain_fields(chain: &str) -> &'static [&'static str] {
     }
 }
 
-pub fn name_field() -> Field {
-    Field::name(
-        "name",
-        "The name of the wallet: 1 to 128 letters, digits, '.', '_' or '-', starting with a \
-         letter or digit.",
-    )
-    .required()
-}
+pub use crate::paths::keysel::name_field;
 
 pub fn chain_field() -> Field {
     Field::string(

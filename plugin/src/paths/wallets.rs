@@ -64,7 +64,7 @@ fn name_field() -> Field {
     Field::name(
         "name",
         "The name of the wallet: 1 to 128 letters, digits, '.', '_' or '-', starting with a \
-         letter or digit.",
+         letter or digit, without two dots in a row.",
     )
     .required()
 }
