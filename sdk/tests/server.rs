@@ -509,4 +509,77 @@ mod alloy {
         let sig = signer.sign_hash(&h).await.expect("raw");
         assert_eq!(sig.recover_address_from_prehash(&h).expect("rec"), expected);
     }
+
+    alloy_sol_types::sol! {
+        #[derive(serde::Serialize)]
+        struct Order {
+            address maker;
+            uint256 amount;
+            string note;
+        }
+    }
+
+    /// A `sol!` struct signed through `sign-typed-data`, so a wallet with an
+    /// ethereum policy still signs it when the policy lists the verifying
+    /// contract, while alloy's digest path (`sign-hash`) is refused.
+    #[tokio::test]
+    async fn sol_structs_go_through_the_policy_checked_typed_data_path() {
+        use alloy_sol_types::{SolStruct, eip712_domain};
+        let server = DevServer::with_plugin();
+        let c = client_for(&server);
+        hd_wallet(&c, "ts", true).await;
+        let venue = Address::repeat_byte(0x42);
+        let p: vault_crypto_sdk::policy::Policy = serde_json::from_value(serde_json::json!({
+            "allowed_chain_ids": [1],
+            "allowed_typed_data": [{"verifying_contract": venue.to_string()}],
+        }))
+        .expect("policy");
+        c.policy()
+            .write("ts", vault_crypto_sdk::Chain::Ethereum, &p)
+            .await
+            .expect("policy written");
+        let signer = VaultSigner::new(c, "ts", KeySelection::default())
+            .await
+            .expect("signer");
+        let expected = Signer::address(&signer);
+        let order = Order {
+            maker: expected,
+            amount: U256::from(7u64),
+            note: "buy".into(),
+        };
+        let domain = eip712_domain! {
+            name: "Venue",
+            version: "1",
+            chain_id: 1,
+            verifying_contract: venue,
+        };
+        let sig = signer
+            .sign_typed_struct(&order, &domain)
+            .await
+            .expect("typed struct");
+        let hash = order.eip712_signing_hash(&domain);
+        assert_eq!(
+            sig.recover_address_from_prehash(&hash).expect("recover"),
+            expected
+        );
+        // Another verifying contract is not listed: refused by the policy.
+        let other = eip712_domain! {
+            name: "Venue",
+            version: "1",
+            chain_id: 1,
+            verifying_contract: Address::repeat_byte(0x43),
+        };
+        let e = signer
+            .sign_typed_struct(&order, &other)
+            .await
+            .expect_err("not listed");
+        assert!(e.to_string().contains("allowed_typed_data"), "{e}");
+        // alloy's own sign_typed_data signs the bare digest through sign-hash,
+        // which a wallet with a policy refuses.
+        let e = signer
+            .sign_typed_data(&order, &domain)
+            .await
+            .expect_err("raw signing with a policy");
+        assert!(e.to_string().contains("raw_signing"), "{e}");
+    }
 }
