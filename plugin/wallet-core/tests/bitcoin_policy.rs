@@ -618,12 +618,11 @@ fn many_inputs_btc(key: &SingleKey, n: usize) -> bitcoin::psbt::Psbt {
             vout: k as u32,
         })
         .collect();
-    let p = psbt(
+    psbt(
         unsigned_tx(&prevouts, vec![txout(1_000, stranger())]),
         (0..n).map(|_| input()).collect(),
         vec![Output::default()],
-    );
-    p
+    )
 }
 
 /// Signing is quadratic in the transaction (each input's sighash reads all
