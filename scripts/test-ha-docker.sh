@@ -564,14 +564,24 @@ scenario_6() {
 
 # --- scenario 7: compose logs carry the audit log --------------------------------------
 
+# _audit_in_compose_logs NODE — the node's compose logs (saved) hold the audit response of a
+# sign-message of $WALLET
+_audit_in_compose_logs() {
+    ha "$1" logs --tail 2000 >"$WORK/compose-logs.txt" 2>/dev/null || return 1
+    grep -F '"path":"crypto/wallets/'"$WALLET"'/ethereum/sign-message"' "$WORK/compose-logs.txt" \
+        | grep -q '"type":"response"'
+}
+
 scenario_7() {
     local l
     [[ -s "$WORK/nodes" ]] && mapfile -t NODES <"$WORK/nodes"
     l="$(leader_of "${NODES[@]}")" || fail "no leader"
     sign_msg "$(url_of "$l")" "$WALLET" >/dev/null || fail "sign-message failed"
-    ha "$l" logs --tail 2000 >"$WORK/compose-logs.txt" 2>/dev/null || fail "setup-ha.sh logs failed"
-    grep -F '"path":"crypto/wallets/'"$WALLET"'/ethereum/sign-message"' "$WORK/compose-logs.txt" \
-        | grep -q '"type":"response"' || fail "docker compose logs of $l show no audit response for the signature"
+    # The container's stdout reaches `docker compose logs` through the engine's log driver, a
+    # moment after the response: poll (bounded) rather than read once.
+    WAIT_INTERVAL=0.5 wait_until 20 "the audit response in docker compose logs of $l" \
+        _audit_in_compose_logs "$l" \
+        || fail "docker compose logs of $l show no audit response for the signature"
     grep -Eq 'core: (vault is unsealed|post-unseal setup|successfully)' "$WORK/compose-logs.txt" \
         || fail "no server log in docker compose logs"
     ! grep -q "$(<"$WORK/vault-1/root-token")" "$WORK/compose-logs.txt" || fail "the root token is in the logs"
