@@ -235,10 +235,14 @@ impl<S: Send + Sync + 'static> Backend for Framework<S> {
             return Err(LogicalError::BadRequest(format!(
                 "unknown field{} {}: this path does not have {}",
                 if report.unknown.len() == 1 { "" } else { "s" },
+                // Names come from the caller: at most 8 of them, 64 characters
+                // each, so an error (which the plugin logs) never carries a
+                // long value someone sent as a key.
                 report
                     .unknown
                     .iter()
-                    .map(|f| format!("\"{f}\""))
+                    .take(8)
+                    .map(|f| format!("\"{}\"", f.chars().take(64).collect::<String>()))
                     .collect::<Vec<_>>()
                     .join(", "),
                 if report.unknown.len() == 1 {

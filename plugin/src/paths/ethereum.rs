@@ -354,22 +354,9 @@ async fn sign_message(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
 
 /// Whether the domain declares `chainId` with an integer type: only then is
 /// it a chain id a policy can rely on.
-fn chain_id_is_integer(value: &Value) -> bool {
-    let typed = match value {
-        Value::String(s) => serde_json::from_str::<Value>(s).ok(),
-        other => Some(other.clone()),
-    };
+fn chain_id_is_integer(typed: &TypedData) -> bool {
     typed
-        .as_ref()
-        .and_then(|v| v.get("types"))
-        .and_then(|t| t.get("EIP712Domain"))
-        .and_then(Value::as_array)
-        .and_then(|members| {
-            members
-                .iter()
-                .find(|m| m.get("name").and_then(Value::as_str) == Some("chainId"))
-        })
-        .and_then(|m| m.get("type").and_then(Value::as_str))
+        .member_type("EIP712Domain", "chainId")
         .is_some_and(|t| {
             let digits = t.strip_prefix("uint").or_else(|| t.strip_prefix("int"));
             digits.is_some_and(|d| d.is_empty() || d.bytes().all(|c| c.is_ascii_digit()))
@@ -400,7 +387,7 @@ pub fn typed_data_intent(ctx: &Ctx) -> Result<(TypedData, Intent), LogicalError>
             bad("invalid value for field \"typed_data\": domain.chainId exceeds 64 bits")
         })?),
     };
-    let chain_id = chain_id.filter(|_| chain_id_is_integer(&value));
+    let chain_id = chain_id.filter(|_| chain_id_is_integer(&typed));
     typed.hash().map_err(|e| eth_error(e.into()))?;
     let primary_type = typed.primary_type().to_string();
     // A decoding failure leaves the data undecoded: with a policy it then
