@@ -235,8 +235,10 @@ pub fn policy_path() -> Path<Crypto> {
         .field(Field::string_list(
             "allowed_programs",
             "Solana. Programs (base58) that may be called beyond System, Token, Token-2022, \
-             Associated Token Account, ComputeBudget and Memo; instructions of those that the \
-             engine does not decode are allowed when their program is listed here.",
+             Associated Token Account, ComputeBudget and Memo; undecoded instructions of \
+             Associated Token Account, ComputeBudget or Memo are allowed when listed here. \
+             Undecoded System and Token instructions (Assign, SetAuthority, CloseAccount, \
+             Batch, ...) can move or hand over value and are always refused.",
         ))
         .field(amount(
             "max_priority_fee",

@@ -461,9 +461,14 @@ fn solana_transfers_programs_and_fees() {
     let mut d = empty_sol();
     d.priority_fee_lamports = 11;
     assert_eq!(rule_of(&p, &sol(d)), Some("max_priority_fee"));
+    // System's undecoded instructions (Assign hands the account to a
+    // program) stay refused even when System is listed.
     let mut d = empty_sol();
     d.undecoded_instructions
         .push((0, "system", "Assign".to_string()));
+    p.allowed_programs.push(wallet_core::solana::address(
+        &wallet_core::solana::SYSTEM_PROGRAM,
+    ));
     assert_eq!(rule_of(&p, &sol(d)), Some("allowed_programs"));
     let bad = Intent::SolanaTransaction(SolTransaction {
         signer: pk(1),

@@ -113,17 +113,21 @@ pub fn transaction(p: &PolicyEntry, tx: &SolTransaction) -> Result<Vec<Spend>, D
             ),
         ));
     }
-    // An instruction of a known program that the engine does not decode
-    // (System Assign, Token SetAuthority, ...) is refused unless the operator
-    // listed that program in allowed_programs.
+    // An instruction of a known program that the engine does not decode is
+    // refused. Those of System, Token and Token-2022 (Assign, SetAuthority,
+    // CloseAccount of wrapped SOL, Batch, UnwrapLamports, ...) can hand over
+    // or move value, so nothing unlocks them; those of the other known
+    // programs are allowed when the operator lists the program.
     if let Some((i, program, name)) = d.undecoded_instructions.iter().find(|(_, program, _)| {
-        !known_program_id(program).is_some_and(|id| extra_programs.contains(&id))
+        let value_moving = matches!(*program, "system" | "spl-token" | "spl-token-2022");
+        value_moving || !known_program_id(program).is_some_and(|id| extra_programs.contains(&id))
     }) {
         return Err(Denial::new(
             "allowed_programs",
             format!(
-                "instruction {i} ({program} {name}) has an effect this policy cannot evaluate; \
-                 list the program in allowed_programs to allow it"
+                "instruction {i} ({program} {name}) has an effect this policy cannot evaluate \
+                 (System and Token instructions the engine does not decode can move or hand \
+                 over value and are always refused with a policy)"
             ),
         ));
     }
