@@ -77,4 +77,7 @@ pub enum BitcoinError {
     /// A signature could not be produced (practically unreachable).
     #[error("signing failed")]
     Signing,
+    /// The legacy message format has no taproot form (use BIP-322).
+    #[error("the legacy message format has no taproot (p2tr) form; use bip322")]
+    LegacyTaproot,
 }

@@ -1,6 +1,6 @@
 //! Bitcoin: addresses (P2WPKH, P2SH-P2WPKH, P2PKH, P2TR key path) on every
 //! network, default derivation paths, account descriptors with BIP-380
-//! checksums, and BIP-174 PSBT v0 signing with the legacy, BIP-143 and
+//! checksums, BIP-322 and legacy message signatures, and BIP-174 PSBT v0 signing with the legacy, BIP-143 and
 //! BIP-341 signature hashes, on RustCrypto `k256` alone.
 //!
 //! Invariant: no I/O, no randomness of its own (BIP-340 aux randomness is an
@@ -10,6 +10,7 @@ mod address;
 mod descriptor;
 mod error;
 mod hash;
+mod message;
 mod network;
 mod psbt;
 mod sighash;
@@ -22,6 +23,11 @@ pub use address::{
 };
 pub use descriptor::{account_descriptor, add_checksum, descriptor_checksum, verify_checksum};
 pub use error::BitcoinError;
+pub use message::{
+    BIP322_TAG, LEGACY_PREFIX, MAX_MESSAGE_BYTES, MessageEncoding, MessageSignature,
+    bip322_message_hash, bip322_to_sign, bip322_to_spend, legacy_message_hash, sign_message_bip322,
+    sign_message_legacy,
+};
 pub use network::{AddressType, HARDENED, Network, account_path, default_path, format_path};
 pub use psbt::{MAX_PSBT_BYTES, Psbt};
 pub use sighash::{

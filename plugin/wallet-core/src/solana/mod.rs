@@ -29,12 +29,17 @@
 //! signing policy; [`could_be_transaction_message`] guards message signing.
 
 mod intent;
+mod offchain;
 mod programs;
 
 pub use intent::{
     AccountRef, DEFAULT_INSTRUCTION_COMPUTE_UNIT_LIMIT, LamportKind, LamportTransfer,
     MAX_COMPUTE_UNIT_LIMIT, SolanaIntent, SolanaIntentError, TokenKind, TokenMovement,
     TokenProgram, could_be_transaction_message, decode_message,
+};
+pub use offchain::{
+    OFFCHAIN_HEADER_LEN, OFFCHAIN_MAX_LEN, OFFCHAIN_MAX_LEN_LEDGER, OFFCHAIN_SIGNING_DOMAIN,
+    OffchainError, OffchainFormat, offchain_envelope, offchain_format,
 };
 pub use programs::{
     ASSOCIATED_TOKEN_PROGRAM, COMPUTE_BUDGET_PROGRAM, MEMO_V1_PROGRAM, MEMO_V2_PROGRAM,
