@@ -1,4 +1,5 @@
-//! `wallets/{name}/bitcoin/sign-psbt`: BIP-174 PSBT v0 signing.
+//! `wallets/{name}/bitcoin/sign-psbt`: BIP-174 PSBT v0 signing, and
+//! `wallets/{name}/bitcoin/sign-message`: BIP-322 and legacy messages.
 //!
 //! The wallet is a [`Secp256k1KeySource`] over the derived-key cache, so a
 //! PSBT whose inputs were signed before (same paths) derives nothing from
@@ -7,19 +8,25 @@
 
 use std::sync::Arc;
 
+use base64::Engine as _;
 use rand::TryRngCore as _;
 use serde_json::{Map, Value, json};
 use wallet_core::bitcoin::{
-    BitcoinError, CompressedPublicKey, MAX_PSBT_BYTES, Network, Psbt, Secp256k1KeySource,
-    SignOptions, address_from_script, format_path, sign_psbt, summarize_psbt,
+    AddressType, BitcoinError, CompressedPublicKey, MAX_PSBT_BYTES, Network, Psbt,
+    Secp256k1KeySource, SignOptions, address_from_script, format_path, sign_message_bip322,
+    sign_message_legacy, sign_psbt, summarize_psbt,
 };
 use wallet_core::hd::{ChildIndex, Curve, DerivationPath};
 
 use crate::backend::Crypto;
 use crate::logical::{Ctx, Field, HandlerResult, LogicalError, Operation, Path, Response, handler};
-use crate::paths::keysel::{NETWORK_NAMES, bad, derive, load_wallet, name_field, network_of};
+use crate::paths::keysel::{
+    BitcoinOpts, Chain, NETWORK_NAMES, Signer, address_of, address_type_field, bad, bitcoin_opts,
+    derive, key_fields, load_wallet, name_field, network_field, network_of, select_key, signer,
+    signer_fields,
+};
 use crate::policy::bitcoin::{allowed_sighashes, refused_sighash};
-use crate::policy::intent::{BtcInput, BtcOutput, BtcTransaction};
+use crate::policy::intent::{BtcInput, BtcOutput, BtcTransaction, MessageIntent};
 use crate::policy::{Intent, PolicyEntry, enforce};
 use crate::store::derived::DerivedKey;
 use crate::store::wallet::{Wallet, WalletKeys};
@@ -383,5 +390,177 @@ async fn sign(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
         out.insert("transaction".into(), json!(hex::encode(tx)));
         out.insert("txid".into(), json!(txid));
     }
+    Ok(Some(Response::with_data(out)))
+}
+
+// ---- sign-message -------------------------------------------------------------
+
+const MSG_SYNOPSIS: &str = "Sign a message with BIP-322 or the legacy Bitcoin format.";
+const MSG_DESCRIPTION: &str = "\
+Signs `message` (UTF-8 text) or `message_hex` (bytes as hex, with or without 0x; exactly one, \
+at most 65536 bytes, empty allowed) for the address of the selected key (key selection, \
+`address_type` and `network` as for addresses). `format` bip322 (the default) answers the \
+BIP-322 \"simple\" signature (base64 of the witness stack) for p2wpkh and p2tr (key path, \
+BIP-86 tweak), and the \"full\" one (base64 of the signed to_sign transaction) for p2sh-p2wpkh \
+and p2pkh, where a witness alone cannot prove the address; `encoding` says which. `format` \
+legacy answers the 65-byte compact signature over double-SHA256 of \"\\x18Bitcoin Signed \
+Message:\\n\" + varint(length) + message, base64, with the BIP-137 header byte of the address \
+type (31-34 p2pkh, 35-38 p2sh-p2wpkh, 39-42 p2wpkh); p2tr has no legacy form (400). Signatures \
+are SIGHASH_ALL (DEFAULT on taproot) over transactions that spend nothing real. Returns \
+`signature`, `encoding`, `format`, the signer's `address`, `path` and `public_key`, and the \
+`intent` (format, address, message length and SHA-256). With a bitcoin policy, message \
+signing is refused unless the policy sets allow_message_signing=true.";
+
+pub const MESSAGE_FORMATS: &[&str] = &["bip322", "legacy"];
+
+pub fn sign_message_path() -> Path<Crypto> {
+    Path::new("wallets/{name}/bitcoin/sign-message")
+        .field(name_field())
+        .fields(key_fields())
+        .field(address_type_field())
+        .field(network_field())
+        .field(Field::string(
+            "message",
+            "The message as UTF-8 text. Send this or message_hex, not both.",
+        ))
+        .field(Field::string(
+            "message_hex",
+            "The message as hex bytes (0x optional). Send this or message, not both.",
+        ))
+        .field(
+            Field::string(
+                "format",
+                "bip322 (the default; simple or full by address type) or legacy (the \
+                 \"Bitcoin Signed Message:\" compact signature; not for p2tr).",
+            )
+            .one_of(MESSAGE_FORMATS),
+        )
+        .operation(
+            Operation::Update,
+            "Sign a Bitcoin message.",
+            handler(sign_message),
+        )
+        .help(MSG_SYNOPSIS, MSG_DESCRIPTION)
+}
+
+/// The bytes of a bitcoin sign-message request, bounded before decoding.
+fn message_bytes(ctx: &Ctx) -> Result<Vec<u8>, LogicalError> {
+    let max = wallet_core::bitcoin::MAX_MESSAGE_BYTES;
+    match (ctx.fields.str("message"), ctx.fields.str("message_hex")) {
+        (Some(_), Some(_)) => Err(bad(
+            "send exactly one of field \"message\" or field \"message_hex\", not both",
+        )),
+        (None, None) => Err(bad(
+            "missing required field \"message\" (or \"message_hex\")",
+        )),
+        (Some(text), None) => {
+            if text.len() > max {
+                return Err(bad(format!(
+                    "invalid value for field \"message\": larger than {max} bytes"
+                )));
+            }
+            Ok(text.as_bytes().to_vec())
+        }
+        (None, Some(h)) => {
+            let h = h.trim();
+            let h = h
+                .strip_prefix("0x")
+                .or_else(|| h.strip_prefix("0X"))
+                .unwrap_or(h);
+            if h.len() > 2 * max {
+                return Err(bad(format!(
+                    "invalid value for field \"message_hex\": larger than {max} bytes"
+                )));
+            }
+            hex::decode(h).map_err(|_| {
+                bad("invalid value for field \"message_hex\": not hex with an even number of digits")
+            })
+        }
+    }
+}
+
+/// A decoded bitcoin sign-message request: what is signed, by which key,
+/// and the intent the policy sees.
+pub struct MessageRequest {
+    pub message: Vec<u8>,
+    pub legacy: bool,
+    pub opts: BitcoinOpts,
+    pub signer: Signer,
+    pub name: String,
+    pub intent: Intent,
+}
+
+pub async fn message_intent(state: &Crypto, ctx: &Ctx) -> Result<MessageRequest, LogicalError> {
+    let message = message_bytes(ctx)?;
+    let format = ctx.fields.str("format").unwrap_or("bip322");
+    let legacy = match format {
+        "bip322" => false,
+        "legacy" => true,
+        _ => {
+            return Err(bad(
+                "invalid value for field \"format\": must be one of bip322, legacy",
+            ));
+        }
+    };
+    let opts = bitcoin_opts(ctx, Chain::Bitcoin)?;
+    if legacy && opts.address_type == AddressType::P2tr {
+        return Err(bad(
+            "invalid value for field \"format\": the legacy message format has no p2tr form \
+             (address_type p2tr); use format bip322",
+        ));
+    }
+    let (name, wallet) = load_wallet(state, ctx).await?;
+    let req = select_key(ctx, &wallet, Chain::Bitcoin, opts)?;
+    let s = signer(state, &name, &wallet, &req)?;
+    let address = address_of(s.key.public_bytes(), Chain::Bitcoin, opts)?;
+    let intent = Intent::BitcoinMessage(MessageIntent::new(
+        if legacy { "legacy" } else { "bip322" },
+        address,
+        &message,
+    ));
+    Ok(MessageRequest {
+        message,
+        legacy,
+        opts,
+        signer: s,
+        name,
+        intent,
+    })
+}
+
+async fn sign_message(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
+    let r = message_intent(&state, &ctx).await?;
+    let intent = enforce(&state, ctx.storage.as_ref(), &r.name, &r.intent).await?;
+    let key = r.signer.secp256k1()?;
+    let signed = if r.legacy {
+        sign_message_legacy(key, r.opts.address_type, &r.message)
+    } else {
+        let mut aux_rand = [0u8; 32];
+        rand::rngs::OsRng
+            .try_fill_bytes(&mut aux_rand)
+            .map_err(|e| LogicalError::Internal(format!("os randomness: {e}")))?;
+        sign_message_bip322(key, r.opts.address_type, &r.message, &aux_rand)
+    }
+    .map_err(|e| match e {
+        BitcoinError::TooLarge { len, max, .. } => bad(format!(
+            "invalid value for field \"message\": {len} bytes, at most {max}"
+        )),
+        BitcoinError::LegacyTaproot => bad(format!("invalid value for field \"format\": {e}")),
+        other => LogicalError::Internal(format!("signing the message: {other}")),
+    })?;
+    let mut out = Map::new();
+    signer_fields(&mut out, &r.signer, Chain::Bitcoin, r.opts)?;
+    out.insert(
+        "signature".into(),
+        json!(base64::engine::general_purpose::STANDARD.encode(&signed.bytes)),
+    );
+    out.insert(
+        "format".into(),
+        json!(if r.legacy { "legacy" } else { "bip322" }),
+    );
+    out.insert("encoding".into(), json!(signed.encoding.as_str()));
+    out.insert("address_type".into(), json!(r.opts.address_type.as_str()));
+    out.insert("network".into(), json!(r.opts.network.as_str()));
+    out.insert("intent".into(), intent);
     Ok(Some(Response::with_data(out)))
 }

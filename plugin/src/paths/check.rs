@@ -21,7 +21,7 @@ const DESCRIPTION: &str = "\
 Evaluates a signing request against the wallet's policy on the chain exactly as the signing \
 path would, and signs nothing and counts nothing (daily counters are read, not written). The \
 body is the signing request's fields plus `operation`: on ethereum sign-transaction, \
-sign-message or sign-typed-data; on bitcoin sign-psbt; on solana sign-transaction or \
+sign-message or sign-typed-data; on bitcoin sign-psbt or sign-message; on solana sign-transaction or \
 sign-message; on every chain sign-hash. Returns `allowed`, the `rule` that refused and its \
 `reason` (absent when allowed), `policy` (whether the wallet has a policy on the chain) and the \
 decoded `intent`: recipients, amounts per asset, fee, contract and method. A request the \
@@ -43,6 +43,7 @@ fn signing_fields() -> Vec<Field> {
         ethereum::sign_message_path(),
         ethereum::sign_typed_data_path(),
         bitcoin::sign_psbt_path(),
+        bitcoin::sign_message_path(),
         solana::sign_message_path(),
         solana::sign_transaction_path(),
         sign_hash::sign_hash_path(),
@@ -55,6 +56,15 @@ fn signing_fields() -> Vec<Field> {
             }
             let mut f = f;
             f.required = false;
+            if f.name == "format" {
+                // bitcoin (bip322, legacy) and solana (raw, offchain): the
+                // signing path's own parser checks the value.
+                f = Field::string(
+                    "format",
+                    "The message format: bip322 or legacy (bitcoin sign-message), raw or \
+                     offchain (solana sign-message).",
+                );
+            }
             out.push(f);
         }
     }
@@ -69,7 +79,7 @@ pub fn check_path() -> Path<Crypto> {
             Field::string(
                 "operation",
                 "The signing operation to evaluate: sign-transaction, sign-message, \
-                 sign-typed-data (ethereum), sign-psbt (bitcoin), sign-transaction, \
+                 sign-typed-data (ethereum), sign-psbt, sign-message (bitcoin), sign-transaction, \
                  sign-message (solana), or sign-hash. Required.",
             )
             .one_of(OPERATIONS)
@@ -123,17 +133,19 @@ async fn check(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
             Intent::BitcoinTransaction(prepared.intent)
         }
         ("solana", "sign-message") => {
-            let message = solana::base64_field(&ctx, "message", solana::MAX_MESSAGE_BYTES)?;
+            let m = solana::prepare_message(&ctx)?;
             if let Err(LogicalError::PermissionDenied(reason)) =
-                solana::check_not_a_transaction(&message)
+                solana::check_not_a_transaction(&m.signed)
             {
                 refusal = Some(PathRefusal {
                     rule: "transaction_message",
                     reason,
                 });
             }
-            Intent::SolanaMessage
+            let (_, s) = solana::solana_signer_pub(&state, &ctx).await?;
+            m.intent(&s)?
         }
+        ("bitcoin", "sign-message") => bitcoin::message_intent(&state, &ctx).await?.intent,
         ("solana", "sign-transaction") => {
             let bytes = solana::base64_field(
                 &ctx,
@@ -179,7 +191,7 @@ async fn check(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
             return Err(bad(format!(
                 "invalid value for field \"operation\": {op} is not a {chain} signing \
                  operation (ethereum: sign-transaction, sign-message, sign-typed-data; bitcoin: \
-                 sign-psbt; solana: sign-transaction, sign-message; any: sign-hash)"
+                 sign-psbt, sign-message; solana: sign-transaction, sign-message; any: sign-hash)"
             )));
         }
     };

@@ -54,7 +54,7 @@ Bitcoin: allowed_sighash_types (beyond ALL, and DEFAULT on taproot), denied_reci
 allowed_recipients (compared as output scripts, whatever network the request names), max_fee \
 (sats), max_fee_rate (sat/vB, up to three decimals), max_value_per_tx and max_value_per_day \
 (sats leaving the wallet: outputs that are not change, plus the fee; one daily counter per \
-wallet), allow_message_signing. With any amount or fee limit, every input amount must be \
+wallet), allow_message_signing (default false on bitcoin). With any amount or fee limit, every input amount must be \
 proven (previous transactions for segwit v0 and legacy inputs).
 
 Solana: allow_message_signing, allowed_programs (beyond System, Token, Token-2022, Associated \
@@ -163,7 +163,8 @@ pub fn policy_path() -> Path<Crypto> {
         .field(Field::bool(
             "allow_message_signing",
             "Every chain. Whether message signing (ethereum personal_sign, solana \
-             sign-message, bitcoin sign-message) is allowed. Defaults to true.",
+             sign-message raw and offchain, bitcoin sign-message BIP-322 and legacy) is \
+             allowed. Defaults to true on ethereum and solana, false on bitcoin.",
         ))
         .field(Field::bool(
             "allow_contract_creation",
@@ -847,7 +848,7 @@ fn render(chain: &str, p: &PolicyEntry) -> Response {
         let value = match *field {
             "allowed_chain_ids" => json!(p.allowed_chain_ids),
             "allow_contract_creation" => json!(p.allows_contract_creation()),
-            "allow_message_signing" => json!(p.allows_message_signing()),
+            "allow_message_signing" => json!(p.allows_message_signing_on(chain)),
             "allow_arbitrary_calldata" => json!(p.allows_arbitrary_calldata()),
             "allow_unlimited_approvals" => json!(p.allows_unlimited_approvals()),
             "allow_arbitrary_typed_data" => json!(p.allows_arbitrary_typed_data()),

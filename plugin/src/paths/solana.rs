@@ -13,20 +13,36 @@ use crate::paths::keysel::{
     BitcoinOpts, Chain, Signer, bad, key_fields, load_wallet, name_field, select_key, signer,
     signer_fields,
 };
-use crate::policy::intent::SolTransaction;
+use crate::policy::intent::{MessageIntent, SolTransaction};
 use crate::policy::{Intent, enforce};
 
 /// Largest message accepted by sign-message.
 pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 
-const MSG_SYNOPSIS: &str = "Sign raw bytes with the wallet's ed25519 key.";
+const MSG_SYNOPSIS: &str = "Sign raw bytes or an off-chain message with the wallet's ed25519 key.";
 const MSG_DESCRIPTION: &str = "\
-Signs `message` (base64, at most 1 MiB) with ed25519 (RFC 8032) and returns `signature` \
-(base58) and the signer's `public_key` (base58, which is also the `address`) and `path`. Bytes \
-that could be a transaction message (legacy or v0) are refused with 403, policy or not: a \
-permission to sign messages is not a permission to sign transactions (use sign-transaction, \
-which the policy evaluates). A solana policy can refuse message signing \
-(allow_message_signing).";
+Signs `message` (base64) with ed25519 (RFC 8032) and returns `signature` (base58), `format` and \
+the signer's `public_key` (base58, which is also the `address`) and `path`.
+
+`format` raw (the default) signs the bytes as they are (at most 1 MiB). Bytes that could be a \
+transaction message (legacy or v0) are refused with 403, policy or not: a permission to sign \
+messages is not a permission to sign transactions (use sign-transaction, which the policy \
+evaluates).
+
+`format` offchain signs the Solana off-chain message envelope of version 0, as Agave builds \
+and verifies it (solana-offchain-message, `solana sign-offchain-message`): \"\\xffsolana \
+offchain\" + version 0 + message format + u16 little-endian length + message. The message \
+must be UTF-8, 1 to 65515 bytes; its format is restricted-ascii (printable ASCII, at most 1212 \
+bytes), limited-utf8 (at most 1212 bytes) or extended-utf8 (longer), as Agave decides. \
+Agave's version 0 has no application domain and no signer list (the proposal text's preamble \
+does), so `application_domain` is refused. The response adds `envelope` (base64 of the exact \
+bytes signed), `message_format` and `version`.
+
+The `intent` shows the format, the address and the message's length and SHA-256. A solana \
+policy can refuse both formats (allow_message_signing).";
+
+/// `format` of solana sign-message.
+pub const MESSAGE_FORMATS: &[&str] = &["raw", "offchain"];
 
 const TX_SYNOPSIS: &str = "Sign a serialized Solana transaction.";
 const TX_DESCRIPTION: &str = "\
@@ -42,7 +58,27 @@ pub fn sign_message_path() -> Path<Crypto> {
     Path::new("wallets/{name}/solana/sign-message")
         .field(name_field())
         .fields(key_fields())
-        .field(Field::string("message", "The bytes to sign, base64 encoded. Required.").required())
+        .field(
+            Field::string(
+                "message",
+                "The bytes to sign (raw) or the off-chain message text (offchain), base64 \
+                 encoded. Required.",
+            )
+            .required(),
+        )
+        .field(
+            Field::string(
+                "format",
+                "raw (the default): the bytes themselves; offchain: the Solana off-chain \
+                 message envelope (version 0) of the message.",
+            )
+            .one_of(MESSAGE_FORMATS),
+        )
+        .field(Field::string(
+            "application_domain",
+            "Not supported: version 0 of the off-chain message (as Agave implements it) has \
+             no application domain; sending it is a 400.",
+        ))
         .operation(
             Operation::Update,
             "Sign raw bytes with ed25519.",
@@ -115,14 +151,87 @@ pub fn check_not_a_transaction(message: &[u8]) -> Result<(), LogicalError> {
     Ok(())
 }
 
+/// A decoded sign-message request: the message, and the bytes to sign
+/// (the message itself, or its off-chain envelope).
+pub struct SolMessage {
+    pub message: Vec<u8>,
+    pub signed: Vec<u8>,
+    /// `Some` for the offchain format.
+    pub offchain: Option<solana::OffchainFormat>,
+}
+
+impl SolMessage {
+    pub fn format(&self) -> &'static str {
+        if self.offchain.is_some() {
+            "offchain"
+        } else {
+            "raw"
+        }
+    }
+
+    pub fn intent(&self, s: &Signer) -> Result<Intent, LogicalError> {
+        let address = solana::address(&s.ed25519()?.public_key());
+        Ok(Intent::SolanaMessage(MessageIntent::new(
+            self.format(),
+            address,
+            &self.message,
+        )))
+    }
+}
+
+/// Decodes `message`, `format` and `application_domain` (no key touched).
+/// The caller still refuses bytes that could be a transaction message
+/// ([`check_not_a_transaction`] on `signed`).
+pub fn prepare_message(ctx: &Ctx) -> Result<SolMessage, LogicalError> {
+    if ctx.fields.is_sent("application_domain") {
+        return Err(bad(
+            "invalid value for field \"application_domain\": version 0 of the off-chain \
+             message, as Agave implements it, has no application domain",
+        ));
+    }
+    let offchain = match ctx.fields.str("format").unwrap_or("raw") {
+        "raw" => false,
+        "offchain" => true,
+        _ => {
+            return Err(bad(
+                "invalid value for field \"format\": must be one of raw, offchain",
+            ));
+        }
+    };
+    if !offchain {
+        let message = base64_field(ctx, "message", MAX_MESSAGE_BYTES)?;
+        return Ok(SolMessage {
+            signed: message.clone(),
+            message,
+            offchain: None,
+        });
+    }
+    let message = base64_field(ctx, "message", solana::OFFCHAIN_MAX_LEN)?;
+    let (envelope, format) = solana::offchain_envelope(&message)
+        .map_err(|e| bad(format!("invalid value for field \"message\": {e}")))?;
+    Ok(SolMessage {
+        message,
+        signed: envelope,
+        offchain: Some(format),
+    })
+}
+
 async fn sign_message(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
-    let message = base64_field(&ctx, "message", MAX_MESSAGE_BYTES)?;
-    check_not_a_transaction(&message)?;
+    let m = prepare_message(&ctx)?;
+    // An envelope starts with 0xff and never passes for a transaction;
+    // checking what is signed, whatever the format, keeps the rule local.
+    check_not_a_transaction(&m.signed)?;
     let (name, s) = solana_signer(&state, &ctx).await?;
-    let intent = enforce(&state, ctx.storage.as_ref(), &name, &Intent::SolanaMessage).await?;
-    let sig = solana::sign_message(s.ed25519()?, &message);
+    let intent = enforce(&state, ctx.storage.as_ref(), &name, &m.intent(&s)?).await?;
+    let sig = solana::sign_message(s.ed25519()?, &m.signed);
     let mut out = signer_data(&s)?;
     out.insert("signature".into(), json!(solana::signature_to_base58(&sig)));
+    out.insert("format".into(), json!(m.format()));
+    if let Some(f) = m.offchain {
+        out.insert("envelope".into(), json!(B64.encode(&m.signed)));
+        out.insert("message_format".into(), json!(f.as_str()));
+        out.insert("version".into(), json!(0));
+    }
     out.insert("intent".into(), intent);
     Ok(Some(Response::with_data(out)))
 }

@@ -3,6 +3,8 @@
 //! the value that leaves the wallet (outputs that are not change, plus the
 //! fee).
 //!
+//! Messages: `allow_message_signing` (default false on bitcoin).
+//!
 //! Order: `allowed_sighash_types`, `denied_recipients`,
 //! `allowed_recipients`, `proven_amounts`, `max_fee`, `max_fee_rate`,
 //! `max_value_per_tx`, then `max_value_per_day` (one counter per wallet).
@@ -64,6 +66,21 @@ fn scripts(list: &[String]) -> Vec<Vec<u8>> {
     list.iter()
         .filter_map(|a| script_from_address(a).ok().map(|(s, _)| s))
         .collect()
+}
+
+/// `sign-message` (BIP-322 or legacy): with a bitcoin policy, refused
+/// unless `allow_message_signing` is explicitly true. Bitcoin message
+/// signing arrived with this rule, so, unlike ethereum and solana (where
+/// message signing predates policies), its default is false.
+pub fn message(p: &PolicyEntry) -> Result<Vec<Spend>, Denial> {
+    if p.allow_message_signing != Some(true) {
+        return Err(Denial::new(
+            "allow_message_signing",
+            "this wallet's bitcoin policy does not allow message signing (the default for \
+             bitcoin is false; set allow_message_signing=true)",
+        ));
+    }
+    Ok(Vec::new())
 }
 
 pub fn transaction(p: &PolicyEntry, tx: &BtcTransaction) -> Result<Vec<Spend>, Denial> {

@@ -51,7 +51,8 @@ pub struct PolicyEntry {
     pub max_value_per_tx: Option<U256>,
     #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_u256")]
     pub max_value_per_day: Option<U256>,
-    /// `None` means the default (true).
+    /// `None` means the default: true on ethereum and solana, false on
+    /// bitcoin (see [`PolicyEntry::allows_message_signing_on`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_message_signing: Option<bool>,
 
@@ -115,6 +116,10 @@ impl PolicyEntry {
     }
     pub fn allows_message_signing(&self) -> bool {
         self.allow_message_signing.unwrap_or(true)
+    }
+    /// The value in force on a chain: bitcoin's default is false.
+    pub fn allows_message_signing_on(&self, chain: &str) -> bool {
+        self.allow_message_signing.unwrap_or(chain != "bitcoin")
     }
     pub fn allows_arbitrary_calldata(&self) -> bool {
         self.allow_arbitrary_calldata.unwrap_or(false)

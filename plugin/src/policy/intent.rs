@@ -23,9 +23,12 @@ pub enum Intent {
     EthereumMessage,
     EthereumTypedData(EthTypedData),
     BitcoinTransaction(BtcTransaction),
+    /// `bitcoin/sign-message` (BIP-322 or legacy).
+    BitcoinMessage(MessageIntent),
     SolanaTransaction(SolTransaction),
-    /// `solana/sign-message` (bytes that are not a transaction message).
-    SolanaMessage,
+    /// `solana/sign-message` (raw bytes that are not a transaction message,
+    /// or an off-chain message envelope).
+    SolanaMessage(MessageIntent),
     /// `sign-hash`: a digest nothing can be known about.
     RawHash {
         chain: &'static str,
@@ -99,6 +102,40 @@ impl BtcTransaction {
     }
 }
 
+/// A message to sign: never the message itself (it may be large), only
+/// its length and SHA-256, with the format and the signing address.
+#[derive(Debug, Clone)]
+pub struct MessageIntent {
+    /// bitcoin: `bip322` or `legacy`; solana: `raw` or `offchain`.
+    pub format: &'static str,
+    pub address: String,
+    pub length: usize,
+    pub sha256: [u8; 32],
+}
+
+impl MessageIntent {
+    pub fn new(format: &'static str, address: String, message: &[u8]) -> Self {
+        use sha2::Digest as _;
+        Self {
+            format,
+            address,
+            length: message.len(),
+            sha256: sha2::Sha256::digest(message).into(),
+        }
+    }
+
+    fn to_json(&self, chain: &str) -> Value {
+        json!({
+            "chain": chain,
+            "kind": "message",
+            "format": self.format,
+            "address": self.address,
+            "message_length": self.length,
+            "message_sha256": hex::encode(self.sha256),
+        })
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct SolTransaction {
     /// The wallet's key that signs.
@@ -115,8 +152,8 @@ impl Intent {
             Intent::EthereumTransaction(_)
             | Intent::EthereumMessage
             | Intent::EthereumTypedData(_) => "ethereum",
-            Intent::BitcoinTransaction(_) => "bitcoin",
-            Intent::SolanaTransaction(_) | Intent::SolanaMessage => "solana",
+            Intent::BitcoinTransaction(_) | Intent::BitcoinMessage(_) => "bitcoin",
+            Intent::SolanaTransaction(_) | Intent::SolanaMessage(_) => "solana",
             Intent::RawHash { chain } => chain,
         }
     }
@@ -128,8 +165,9 @@ impl Intent {
             Intent::EthereumMessage => json!({"chain": "ethereum", "kind": "message"}),
             Intent::EthereumTypedData(td) => eth_typed_json(td),
             Intent::BitcoinTransaction(tx) => btc_json(tx),
+            Intent::BitcoinMessage(m) => m.to_json("bitcoin"),
             Intent::SolanaTransaction(tx) => sol_json(tx),
-            Intent::SolanaMessage => json!({"chain": "solana", "kind": "message"}),
+            Intent::SolanaMessage(m) => m.to_json("solana"),
             Intent::RawHash { chain } => json!({"chain": chain, "kind": "raw_hash"}),
         }
     }

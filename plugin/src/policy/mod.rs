@@ -159,8 +159,9 @@ pub fn rules(policy: &PolicyEntry, intent: &Intent) -> Result<Vec<Spend>, Denial
         Intent::EthereumMessage => ethereum::message(policy),
         Intent::EthereumTypedData(td) => ethereum::typed_data(policy, td),
         Intent::BitcoinTransaction(tx) => bitcoin::transaction(policy, tx),
+        Intent::BitcoinMessage(_) => bitcoin::message(policy),
         Intent::SolanaTransaction(tx) => solana::transaction(policy, tx),
-        Intent::SolanaMessage => solana::message(policy),
+        Intent::SolanaMessage(_) => solana::message(policy),
         Intent::RawHash { chain } => Err(Denial::new(
             "raw_signing",
             format!(

@@ -124,7 +124,11 @@ async fn without_a_policy_everything_is_allowed_and_nothing_is_written() {
         t.backend.state(),
         t.storage.as_ref(),
         "w",
-        &Intent::SolanaMessage,
+        &Intent::SolanaMessage(crate::policy::intent::MessageIntent::new(
+            "raw",
+            "addr".into(),
+            b"hi",
+        )),
     )
     .await
     .expect("solana");
