@@ -6,6 +6,17 @@ use crate::client::{Client, check_name};
 use crate::error::Result;
 use crate::types::KeySelection;
 
+/// What `solana/sign-message` signs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum SolanaMessageFormat {
+    /// The bytes themselves (never a transaction message); the default.
+    Raw,
+    /// The off-chain message envelope, version 0 (`\xffsolana offchain` ...).
+    Offchain,
+}
+
 /// Body of `solana/sign-message`.
 #[derive(Clone, Debug, Default, Serialize)]
 #[non_exhaustive]
@@ -13,8 +24,11 @@ pub struct SolanaSignMessage {
     /// Which key.
     #[serde(flatten)]
     pub key: KeySelection,
-    /// Bytes to sign, base64.
+    /// Bytes to sign (raw) or the message text (offchain), base64.
     pub message: String,
+    /// Format (default raw).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<SolanaMessageFormat>,
 }
 
 impl SolanaSignMessage {
@@ -23,6 +37,17 @@ impl SolanaSignMessage {
         SolanaSignMessage {
             key: KeySelection::default(),
             message: crate::hex::base64_encode(message),
+            format: None,
+        }
+    }
+
+    /// An off-chain message (UTF-8 text, 1 to 65515 bytes): the engine builds and
+    /// signs its version-0 envelope and returns it.
+    pub fn offchain(text: impl AsRef<str>) -> Self {
+        SolanaSignMessage {
+            key: KeySelection::default(),
+            message: crate::hex::base64_encode(text.as_ref().as_bytes()),
+            format: Some(SolanaMessageFormat::Offchain),
         }
     }
 
@@ -48,6 +73,15 @@ pub struct SolanaMessageSignature {
     /// Derivation path.
     #[serde(default)]
     pub path: Option<String>,
+    /// `raw` or `offchain`.
+    #[serde(default)]
+    pub format: Option<String>,
+    /// Offchain: the exact bytes signed, base64.
+    #[serde(default)]
+    pub envelope: Option<String>,
+    /// Offchain: `restricted-ascii`, `limited-utf8` or `extended-utf8`.
+    #[serde(default)]
+    pub message_format: Option<String>,
 }
 
 /// Body of `solana/sign-transaction`.
@@ -111,7 +145,8 @@ impl Client {
 }
 
 impl Solana<'_> {
-    /// ed25519 over raw bytes.
+    /// ed25519 over raw bytes, or over an off-chain message envelope
+    /// ([`SolanaSignMessage::offchain`]).
     pub async fn sign_message(
         &self,
         wallet: &str,

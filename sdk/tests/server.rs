@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use integration_tests::{DevServer, ROOT_TOKEN};
 use vault_crypto_sdk::addresses::{AddressRequest, XpubRequest};
-use vault_crypto_sdk::bitcoin::SignPsbt;
+use vault_crypto_sdk::bitcoin::{BitcoinSignMessage, MessageFormat, SignPsbt};
 use vault_crypto_sdk::ethereum::{SignMessage, SignTransaction, SignTypedData};
 use vault_crypto_sdk::policy::Policy;
 use vault_crypto_sdk::sign_hash::SignHash;
@@ -426,6 +426,59 @@ async fn solana_message_signing() {
         .await
         .expect("addr");
     assert_eq!(s.public_key, a.address);
+}
+
+#[tokio::test]
+async fn bitcoin_and_solana_offchain_message_signing() {
+    let server = DevServer::with_plugin();
+    let c = client_for(&server);
+    hd_wallet(&c, "msg", false).await;
+    let b = c
+        .bitcoin()
+        .sign_message("msg", &BitcoinSignMessage::text("I own this address"))
+        .await
+        .expect("bip322");
+    assert_eq!(b.address, BTC_P2WPKH_0);
+    assert_eq!(
+        (b.format.as_str(), b.encoding.as_str()),
+        ("bip322", "simple")
+    );
+    let l = c
+        .bitcoin()
+        .sign_message(
+            "msg",
+            &BitcoinSignMessage::bytes(b"\xff\x00")
+                .address_type(AddressType::P2pkh)
+                .format(MessageFormat::Legacy),
+        )
+        .await
+        .expect("legacy");
+    assert_eq!(l.encoding, "legacy");
+    // 65 bytes in base64.
+    assert_eq!(l.signature.len(), 88, "{}", l.signature);
+    let e = c
+        .bitcoin()
+        .sign_message(
+            "msg",
+            &BitcoinSignMessage::text("x")
+                .address_type(AddressType::P2tr)
+                .format(MessageFormat::Legacy),
+        )
+        .await
+        .expect_err("no legacy taproot");
+    assert!(e.is_bad_request(), "{e}");
+    let s = c
+        .solana()
+        .sign_message("msg", &SolanaSignMessage::offchain("Sign in"))
+        .await
+        .expect("offchain");
+    assert_eq!(s.format.as_deref(), Some("offchain"));
+    assert_eq!(s.message_format.as_deref(), Some("restricted-ascii"));
+    // "\xffsolana offchain", version 0, format 0, length 7 (base64 of the 20-byte header + text).
+    assert_eq!(
+        s.envelope.as_deref(),
+        Some("/3NvbGFuYSBvZmZjaGFpbgAABwBTaWduIGlu")
+    );
 }
 
 #[tokio::test]

@@ -528,3 +528,40 @@ fn solana_tokens_need_a_listed_mint_and_match_owners_through_their_ata() {
         .push(mv(ata, 1, TokenKind::TransferChecked, true));
     assert_eq!(rule_of(&p, &sol(d)), Some("token_limits"));
 }
+
+#[test]
+fn message_signing_is_off_by_default_on_bitcoin_only() {
+    let m = |chain: &str| {
+        let i = super::intent::MessageIntent::new("bip322", "addr".into(), b"hello");
+        if chain == "bitcoin" {
+            Intent::BitcoinMessage(i)
+        } else {
+            Intent::SolanaMessage(i)
+        }
+    };
+    let mut p = PolicyEntry::new();
+    let d = rules(&p, &m("bitcoin")).expect_err("bitcoin default");
+    assert_eq!(d.rule, "allow_message_signing");
+    assert!(rules(&p, &m("solana")).is_ok(), "solana default is true");
+    assert!(!p.allows_message_signing_on("bitcoin"));
+    assert!(p.allows_message_signing_on("solana") && p.allows_message_signing_on("ethereum"));
+    p.allow_message_signing = Some(true);
+    assert!(rules(&p, &m("bitcoin")).is_ok());
+    p.allow_message_signing = Some(false);
+    assert_eq!(
+        rules(&p, &m("bitcoin")).expect_err("false").rule,
+        "allow_message_signing"
+    );
+    assert_eq!(
+        rules(&p, &m("solana")).expect_err("false").rule,
+        "allow_message_signing"
+    );
+    // The intent never carries the message, only its length and hash.
+    let j = m("bitcoin").to_json();
+    assert_eq!(j["message_length"], 5);
+    assert_eq!(
+        j["message_sha256"],
+        "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+    );
+    assert!(!j.to_string().contains("hello"));
+}
