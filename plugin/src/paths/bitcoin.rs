@@ -15,12 +15,13 @@ use wallet_core::bitcoin::{
 };
 use wallet_core::hd::{ChildIndex, Curve, DerivationPath};
 
+use crate::approvals::{Gate, gate};
 use crate::backend::Crypto;
 use crate::logical::{Ctx, Field, HandlerResult, LogicalError, Operation, Path, Response, handler};
 use crate::paths::keysel::{NETWORK_NAMES, bad, derive, load_wallet, name_field, network_of};
 use crate::policy::bitcoin::{allowed_sighashes, refused_sighash};
 use crate::policy::intent::{BtcInput, BtcOutput, BtcTransaction};
-use crate::policy::{Intent, PolicyEntry, enforce};
+use crate::policy::{Intent, PolicyEntry};
 use crate::store::derived::DerivedKey;
 use crate::store::wallet::{Wallet, WalletKeys};
 
@@ -338,13 +339,17 @@ async fn sign(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
              transaction; list it in the request's allowed_sighash_types to sign it"
         )));
     }
-    let intent = enforce(
+    let intent = match gate(
         &state,
-        ctx.storage.as_ref(),
+        &ctx,
         &name,
         &Intent::BitcoinTransaction(prepared.intent.clone()),
     )
-    .await?;
+    .await?
+    {
+        Gate::Sign(intent) => intent,
+        Gate::Pending(pending) => return Ok(Some(pending)),
+    };
 
     // BIP-340 auxiliary randomness from the OS (side-channel hardening).
     let mut aux_rand = [0u8; 32];
