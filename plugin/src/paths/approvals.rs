@@ -13,6 +13,7 @@ use crate::approvals::{
 use crate::backend::Crypto;
 use crate::logical::field::FieldData;
 use crate::logical::{Ctx, Field, HandlerResult, LogicalError, Operation, Path, Response, handler};
+use crate::policy::PolicyEntry;
 use crate::store::NameGuard;
 
 const LIST_SYNOPSIS: &str = "List the signing requests waiting for approvals or their signature.";
@@ -37,7 +38,8 @@ evaluated first (a refused request is never queued) and counts nothing until the
 const APPROVE_SYNOPSIS: &str = "Approve a signing request (a member of its approver group).";
 const APPROVE_DESCRIPTION: &str = "\
 Records the caller's identity entity as an approver. Only a member of the policy's \
-approver_group (resolved now through the host's identity store) may approve, never the \
+approver_group (the group in force now, and membership resolved now through the host's \
+identity store) may approve, never the \
 requester's own entity, and never a token without an entity (such as a root token): a 403 \
 `policy approvals: ...`. An entity counts once (approving again changes nothing). Ended \
 requests are a 400 naming their status.";
@@ -220,9 +222,28 @@ fn ended(id: &str, status: &str) -> LogicalError {
     LogicalError::BadRequest(format!("approval \"{id}\" has status {status}: {why}"))
 }
 
+/// The group whose members approve `record` now: the policy's current
+/// approver_group when the policy still requires approvals (an operator who
+/// changes the group changes who approves waiting requests), else the group
+/// recorded with the request.
+async fn approver_group(
+    state: &Crypto,
+    ctx: &Ctx,
+    record: &ApprovalEntry,
+) -> Result<String, LogicalError> {
+    let policy = state
+        .store
+        .policy::<PolicyEntry>(ctx.storage.as_ref(), &record.wallet, &record.chain)
+        .await?;
+    Ok(policy
+        .filter(|p| p.approvals_required > 0)
+        .and_then(|p| p.approver_group)
+        .unwrap_or_else(|| record.approver_group.clone()))
+}
+
 /// The caller as an approver of `record`: a member of its group, not its
 /// requester, with an entity.
-async fn approver(ctx: &Ctx, record: &ApprovalEntry) -> Result<Mark, LogicalError> {
+async fn approver(state: &Crypto, ctx: &Ctx, record: &ApprovalEntry) -> Result<Mark, LogicalError> {
     if ctx.entity_id.is_empty() {
         return Err(deny(
             "a token without an identity entity (such as a root token) cannot approve or reject",
@@ -233,11 +254,11 @@ async fn approver(ctx: &Ctx, record: &ApprovalEntry) -> Result<Mark, LogicalErro
             "the requester's own entity cannot approve or reject its request",
         ));
     }
+    let group = approver_group(state, ctx, record).await?;
     let groups = ctx.identity.group_names(&ctx.entity_id).await?;
-    if !groups.contains(&record.approver_group) {
+    if !groups.contains(&group) {
         return Err(deny(format!(
-            "the caller's entity is not a member of the approver group {:?}",
-            record.approver_group
+            "the caller's entity is not a member of the approver group {group:?}"
         )));
     }
     let name = ctx
@@ -260,7 +281,7 @@ async fn decide(state: Arc<Crypto>, ctx: Ctx, approve: bool) -> HandlerResult {
     if !matches!(status, PENDING | APPROVED) {
         return Err(ended(&id, status));
     }
-    let mark = approver(&ctx, &record).await?;
+    let mark = approver(&state, &ctx, &record).await?;
     let mut warnings = Vec::new();
     if approve {
         if record

@@ -265,3 +265,65 @@ async fn read_data_err(
 ) -> Result<Option<crate::logical::Response>, crate::logical::LogicalError> {
     t.call(Operation::Read, path, json!({})).await
 }
+
+#[tokio::test]
+async fn two_concurrent_signs_give_one_signature() {
+    let t = setup(json!({})).await;
+    let id = pending(&t, tx("1000000000000000000")).await;
+    for e in ["e-a", "e-b"] {
+        as_entity(&t, e, &format!("approvals/{id}/approve"), json!({}))
+            .await
+            .expect("ok");
+    }
+    t.act_as("e-req");
+    let path = format!("approvals/{id}/sign");
+    let (a, b) = tokio::join!(update(&t, &path, json!({})), update(&t, &path, json!({})));
+    t.act_as("");
+    let ok = [&a, &b].iter().filter(|r| matches!(r, Ok(Some(_)))).count();
+    assert_eq!(ok, 1, "{a:?} {b:?}");
+    let refused = if a.is_ok() { b } else { a };
+    assert!(bad_request(refused).contains("signed"));
+}
+
+#[tokio::test]
+async fn a_changed_approver_group_applies_to_waiting_requests() {
+    let t = setup(json!({})).await;
+    let id = pending(&t, tx("1000000000000000000")).await;
+    t.write_ok("policies/w/ethereum", json!({"approver_group": "ops"}))
+        .await;
+    let m = forbidden(as_entity(&t, "e-a", &format!("approvals/{id}/approve"), json!({})).await);
+    assert!(m.contains("\"ops\""), "{m}");
+    // bob is in ops too.
+    as_entity(&t, "e-b", &format!("approvals/{id}/approve"), json!({}))
+        .await
+        .expect("ok");
+}
+
+#[tokio::test]
+async fn a_standby_refuses_to_sign_until_the_status_is_written() {
+    let t = setup(json!({})).await;
+    let id = pending(&t, tx("1000000000000000000")).await;
+    for e in ["e-a", "e-b"] {
+        as_entity(&t, e, &format!("approvals/{id}/approve"), json!({}))
+            .await
+            .expect("ok");
+    }
+    // A standby's storage refuses writes: no signature leaves, and the
+    // host forwards the request (the error text is kept verbatim).
+    t.storage.set_read_only(true);
+    let r = as_entity(&t, "e-req", &format!("approvals/{id}/sign"), json!({})).await;
+    t.storage.set_read_only(false);
+    match r {
+        Err(crate::logical::LogicalError::Storage(e)) => {
+            assert!(e.0.contains(crate::logical::memory::READONLY_ERROR), "{e}")
+        }
+        other => panic!("expected the readonly storage error, got {other:?}"),
+    }
+    let r = read_data(&t, &format!("approvals/{id}"), json!({})).await;
+    assert_eq!(r["status"], json!("approved"));
+    let signed = as_entity(&t, "e-req", &format!("approvals/{id}/sign"), json!({}))
+        .await
+        .expect("ok")
+        .expect("some");
+    assert!(signed.data["signed_transaction"].is_string());
+}
