@@ -327,3 +327,22 @@ async fn a_standby_refuses_to_sign_until_the_status_is_written() {
         .expect("some");
     assert!(signed.data["signed_transaction"].is_string());
 }
+
+#[tokio::test]
+async fn the_dry_run_says_whether_a_request_would_wait() {
+    let t = setup(json!({})).await;
+    let check = |value: &str| {
+        let mut b = tx(value);
+        b["operation"] = json!("sign-transaction");
+        b
+    };
+    let r = t
+        .write_ok("policies/w/ethereum/check", check("1000000000000000000"))
+        .await;
+    assert_eq!(r.data["allowed"], json!(true));
+    assert_eq!(r.data["approvals_required"], json!(2));
+    let r = t.write_ok("policies/w/ethereum/check", check("1")).await;
+    assert_eq!(r.data["approvals_required"], json!(0));
+    // Nothing was stored.
+    assert!(t.list_ok("approvals/").await.is_empty());
+}
