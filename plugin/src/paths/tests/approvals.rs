@@ -346,3 +346,45 @@ async fn the_dry_run_says_whether_a_request_would_wait() {
     // Nothing was stored.
     assert!(t.list_ok("approvals/").await.is_empty());
 }
+
+/// Approves `id` by alice and collects it as the requester.
+async fn approve_and_sign(t: &TestBackend, id: &str) -> serde_json::Map<String, Value> {
+    as_entity(t, "e-a", &format!("approvals/{id}/approve"), json!({}))
+        .await
+        .expect("approve");
+    as_entity(t, "e-req", &format!("approvals/{id}/sign"), json!({}))
+        .await
+        .expect("sign")
+        .expect("a response")
+        .data
+}
+
+#[tokio::test]
+async fn bitcoin_and_solana_requests_wait_and_sign_exactly_what_was_stored() {
+    let t = setup(json!({})).await;
+    let one = json!({"approvals_required": 1, "approver_group": "finance"});
+    t.write_ok("policies/w/bitcoin", one.clone()).await;
+    t.write_ok("policies/w/solana", one).await;
+
+    let psbt = super::bitcoin::p2wpkh_psbt(&t, super::bitcoin::FP).await;
+    t.act_as("e-req");
+    let r = update_data(&t, "wallets/w/bitcoin/sign-psbt", json!({"psbt": psbt})).await;
+    t.act_as("");
+    assert_eq!(r["status"], json!("pending"));
+    assert_eq!(r["operation"], json!("bitcoin/sign-psbt"));
+    assert!(r.get("psbt").is_none());
+    let signed = approve_and_sign(&t, r["approval_id"].as_str().expect("id")).await;
+    let plain = update_data(&t, "wallets/plain/bitcoin/sign-psbt", json!({"psbt": psbt})).await;
+    assert_eq!(signed["psbt"], plain["psbt"]);
+    assert_eq!(signed["signed_inputs"], json!([0]));
+
+    let msg = json!({"message": "aGVsbG8gYXBwcm92ZXJz"});
+    t.act_as("e-req");
+    let r = update_data(&t, "wallets/w/solana/sign-message", msg.clone()).await;
+    t.act_as("");
+    assert_eq!(r["status"], json!("pending"));
+    let signed = approve_and_sign(&t, r["approval_id"].as_str().expect("id")).await;
+    let plain = update_data(&t, "wallets/plain/solana/sign-message", msg).await;
+    assert_eq!(signed["signature"], plain["signature"]);
+    assert!(signed["signature"].is_string());
+}
