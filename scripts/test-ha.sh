@@ -17,8 +17,11 @@
 #      and restarted; failed requests counted, every signature verified, counters consistent
 #  10  the SDK's vault-crypto-register moves crypto/ to another version across the cluster and
 #      verifies every node; a wrong sha256 is reported per node
+#  11  M-of-N approvals across nodes: userpass logins and an identity group; the request, each
+#      approval and the final signature go through different nodes (standbys forward the
+#      writes); one signature per request, equal to the same wallet's signature without policy
 #
-# Scenarios 2 and 5 need the real plugin: PLUGIN_BIN (and PLUGIN_BIN2 + PLUGIN_VERSION2, a second
+# Scenarios 2, 5 and 11 need the real plugin: PLUGIN_BIN (and PLUGIN_BIN2 + PLUGIN_VERSION2, a second
 # build reporting another version, for 5); without them they print SKIPPED and why. Until then 3
 # and 4 use builtin engines as the stand-in (kv-v2 for data, a transit key for "the wallet"), and
 # 6 uses a stand-in file (the refusal happens before anything runs it).
@@ -444,6 +447,97 @@ standby_policy_window() {
     ms=$(( $(now_ms) - t0 ))
     printf '%s\n' "$ms" >"$WORK/standby-window.ms"
     say "    policy tightened through node1: standby $standby signed under the old policy for at most ${ms} ms"
+}
+
+# --- scenario 11: approvals across nodes -----------------------------------------------------
+
+# api_as TOKEN METHOD URL PATH [JSON] — like api, with another token (from a 0600 file)
+api_as() {
+    local tok="$1" hdr
+    shift
+    hdr="$(mktemp "$WORK/hdr.XXXXXX")"
+    printf 'X-Vault-Token: %s\n' "$tok" >"$hdr"
+    local m="$1" u="$2" p="$3" body="${4:-}" out code
+    out="$(mktemp "$WORK/api.XXXXXX")"
+    code="$(curl -sS -o "$out" -w '%{http_code}' --max-time 5 --cacert "$CA" -H @"$hdr" \
+        -X "$m" ${body:+--data-binary "$body"} "$u/v1/$p" 2>/dev/null || true)"
+    cat "$out"
+    rm -f -- "$out" "$hdr"
+    [[ "$code" == 2* ]]
+}
+
+# _login USER NODE — log USER in through NODE; prints "TOKEN ENTITY_ID"
+_login() {
+    local out
+    out="$(curl -sS --max-time 5 --cacert "$CA" -X POST --data-binary '{"password":"pw-of-ha-test"}' \
+        "$(url_of "$2")/v1/auth/userpass/login/$1")" || return 1
+    jq -r '"\(.auth.client_token) \(.auth.entity_id)"' <<<"$out"
+}
+
+scenario_11() {
+    local w="$WALLET-appr" plain="$WALLET-plain" u n order=() s1 s2 lead
+    local rita alice bob rita_e alice_e bob_e id out want got
+    local mn="abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about"
+    lead="$(leader_of "${NODES[@]}")" || fail "no leader"
+    for n in "${NODES[@]}"; do
+        [[ "$n" != "$lead" ]] && order+=("$n")
+    done
+    s1="${order[0]}" s2="${order[1]}"
+    u="$(url_of "$lead")"
+    api POST "$u" sys/auth/userpass '{"type":"userpass"}' >/dev/null || fail "enabling userpass failed"
+    api POST "$u" sys/policies/acl/appr-test \
+        '{"policy":"path \"crypto/wallets/*\" { capabilities = [\"update\"] }\npath \"crypto/approvals/*\" { capabilities = [\"read\", \"update\", \"list\"] }"}' \
+        >/dev/null || fail "writing the ACL policy failed"
+    for n in rita alice bob; do
+        api POST "$u" "auth/userpass/users/$n" '{"password":"pw-of-ha-test","token_policies":["appr-test"]}' >/dev/null \
+            || fail "creating user $n failed"
+    done
+    # Each logs in through another node (a login on a standby is forwarded).
+    read -r rita rita_e <<<"$(_login rita "$s1")" || fail "rita cannot log in"
+    read -r alice alice_e <<<"$(_login alice "$s2")" || fail "alice cannot log in"
+    read -r bob bob_e <<<"$(_login bob "$lead")" || fail "bob cannot log in"
+    [[ -n "$alice_e" && "$alice_e" != null && -n "$bob_e" && -n "$rita_e" ]] || fail "a login has no entity"
+    api POST "$u" identity/group "{\"name\":\"finance\",\"member_entity_ids\":[\"$alice_e\",\"$bob_e\"]}" >/dev/null \
+        || fail "creating the group failed"
+    api POST "$u" "crypto/wallets/$w" "{\"mnemonic\":\"$mn\"}" >/dev/null || fail "creating $w failed"
+    api POST "$u" "crypto/wallets/$plain" "{\"mnemonic\":\"$mn\"}" >/dev/null || fail "creating $plain failed"
+    api POST "$u" "crypto/policies/$w/ethereum" '{"approvals_required":2,"approver_group":"finance"}' >/dev/null \
+        || fail "writing the approvals policy failed"
+    want="$(api POST "$u" "crypto/wallets/$plain/ethereum/sign-message" '{"message":"ha approvals"}' | jq -r '.data.signature')"
+
+    # The request through standby s1: stored by the active node (a forwarded write).
+    wait_until 10 "$s1 to serve the policy" _pending_via "$rita" "$(url_of "$s1")" "$w" \
+        || fail "no pending request through $s1: $(cat "$WORK/pending.json" 2>/dev/null)"
+    id="$(jq -r '.data.approval_id' "$WORK/pending.json")"
+    [[ "$id" =~ ^[0-9a-f]{32}$ ]] || fail "no approval id: $(cat "$WORK/pending.json")"
+    # alice approves through s2, bob through the leader.
+    wait_until 10 "alice to approve through $s2" api_as "$alice" POST "$(url_of "$s2")" "crypto/approvals/$id/approve" \
+        || fail "alice cannot approve through $s2"
+    out="$(api_as "$bob" POST "$(url_of "$lead")" "crypto/approvals/$id/approve")" || fail "bob cannot approve: $out"
+    [[ "$(jq -r '.data.status' <<<"$out")" == approved ]] || fail "not approved after two: $out"
+    # The signature through s2 (neither the request's node nor the last approval's).
+    out=""
+    wait_until 10 "rita to sign through $s2" _sign_via "$rita" "$(url_of "$s2")" "$id" \
+        || fail "rita cannot sign through $s2: $(cat "$WORK/signed.json" 2>/dev/null)"
+    got="$(jq -r '.data.signature' "$WORK/signed.json")"
+    [[ "$got" == "$want" ]] || fail "approved signature $got differs from the plain wallet's $want"
+    # One signature per request, whichever node is asked.
+    for n in "${NODES[@]}"; do
+        if out="$(api_as "$rita" POST "$(url_of "$n")" "crypto/approvals/$id/sign")"; then
+            fail "a second sign through $n succeeded: $out"
+        fi
+        grep -q "status signed" <<<"$out" || fail "second sign through $n: unexpected answer $out"
+    done
+    say "    request via $s1, approvals via $s2 and $lead, signature via $s2; second sign refused on every node"
+}
+
+_pending_via() {
+    api_as "$1" POST "$2" "crypto/wallets/$3/ethereum/sign-message" '{"message":"ha approvals"}' >"$WORK/pending.json" \
+        && [[ "$(jq -r '.data.status' "$WORK/pending.json")" == pending ]]
+}
+
+_sign_via() {
+    api_as "$1" POST "$2" "crypto/approvals/$3/sign" >"$WORK/signed.json"
 }
 
 # --- scenario 3: leader SIGKILL ----------------------------------------------------------------
@@ -1112,9 +1206,9 @@ summary() {
 
 main() {
     local want=("$@") s
-    ((${#want[@]})) || want=(1 2 3 4 5 6 7 8 9 10)
+    ((${#want[@]})) || want=(1 2 3 4 5 6 7 8 9 10 11)
     for s in "${want[@]}"; do
-        [[ "$s" =~ ^([1-9]|10)$ ]] || { say "usage: test-ha.sh [1-10 ...]"; exit 2; }
+        [[ "$s" =~ ^([1-9]|10|11)$ ]] || { say "usage: test-ha.sh [1-11 ...]"; exit 2; }
     done
     need_cmd curl jq openssl sha256sum install awk sed
     if ! BIN="$(vault_bin)"; then
@@ -1145,7 +1239,7 @@ main() {
     run_scenario 1 "bring-up: certs, config, start, init 5/3, unseal, 3 voters"
     if ((LAST_RC != 0)); then
         say "scenario 1 failed: the others need its cluster"
-        for s in 2 3 4 5 6 7 8 9 10; do has "$s" && skip "$s" "scenario 1 failed"; done
+        for s in 2 3 4 5 6 7 8 9 10 11; do has "$s" && skip "$s" "scenario 1 failed"; done
     else
         use_token_of "$WORK/node1/root-token"
         CA="$WORK/node1/tls/ca.pem"
@@ -1187,6 +1281,13 @@ main() {
                 skip 10 "scenario 2 did not pass (no registered plugin)"
             else
                 run_scenario 10 "vault-crypto-register (SDK) moves crypto/ to another version on every node"
+            fi
+        fi
+        if has 11; then
+            if ! grep -q $'^2\tPASS' "$WORK/results.tsv"; then
+                skip 11 "scenario 2 did not pass (no registered plugin)"
+            else
+                run_scenario 11 "approvals across nodes: request, approvals and signature through different nodes"
             fi
         fi
         if has 6; then run_scenario 6 "register-plugin refused when one node's binary differs or is missing"; fi

@@ -7,3 +7,14 @@
 path "crypto/wallets/app1/*" {
   capabilities = ["read", "update"]
 }
+
+# A signing request that the wallet's policy makes wait for approvals:
+# follow it and, once approved, collect its signature. The engine gives the
+# signature only to the entity that made the request, so granting these on
+# every id is safe.
+path "crypto/approvals/+" {
+  capabilities = ["read"]
+}
+path "crypto/approvals/+/sign" {
+  capabilities = ["update"]
+}

@@ -25,7 +25,8 @@ pub fn paths() -> Vec<Path<Crypto>> {
     // outside `wallets/{name}/` (policies, export, sign-hash) so that a
     // signer's grant on `wallets/<name>/*` covers signing and addresses
     // only; `policies/{name}/{chain}/check` has one more segment than the
-    // policy itself, so the two never overlap.
+    // policy itself, so the two never overlap. `approvals/` (M-of-N
+    // approval of signing requests) is administration too.
     vec![
         paths::wallets::list_path(),
         paths::wallets::wallet_path(),
@@ -42,6 +43,11 @@ pub fn paths() -> Vec<Path<Crypto>> {
         paths::bitcoin::sign_message_path(),
         paths::solana::sign_message_path(),
         paths::solana::sign_transaction_path(),
+        paths::approvals::list_path(),
+        paths::approvals::read_path(),
+        paths::approvals::approve_path(),
+        paths::approvals::reject_path(),
+        paths::approvals::sign_path(),
     ]
 }
 
@@ -83,12 +89,15 @@ pub mod testing {
     use serde_json::{Map, Value};
 
     use super::{Crypto, framework};
-    use crate::logical::memory::MemoryStorage;
+    use crate::logical::memory::{MemoryIdentity, MemoryStorage};
     use crate::logical::{Backend, Framework, LogicalError, Operation, Request, Response};
 
     pub struct TestBackend {
         pub backend: Framework<Crypto>,
         pub storage: Arc<MemoryStorage>,
+        pub identity: Arc<MemoryIdentity>,
+        /// The entity the next requests are made as (empty: none, like a root token).
+        pub entity_id: parking_lot::Mutex<String>,
     }
 
     impl Default for TestBackend {
@@ -107,7 +116,14 @@ pub mod testing {
             Self {
                 backend: framework(),
                 storage,
+                identity: Arc::new(MemoryIdentity::new()),
+                entity_id: parking_lot::Mutex::new(String::new()),
             }
+        }
+
+        /// Makes the next requests as this entity (empty: none).
+        pub fn act_as(&self, entity_id: &str) {
+            *self.entity_id.lock() = entity_id.to_string();
         }
 
         pub fn request(&self, operation: Operation, path: &str, data: Value) -> Request {
@@ -123,6 +139,8 @@ pub mod testing {
                 id: "test".into(),
                 unauthenticated: false,
                 storage: Arc::clone(&self.storage) as _,
+                entity_id: self.entity_id.lock().clone(),
+                identity: Arc::clone(&self.identity) as _,
             }
         }
 

@@ -11,6 +11,7 @@
 //!
 //! Invariant: `serve` and `bridge` never touch `wallet_core`.
 
+pub mod approvals;
 pub mod backend;
 pub mod bridge;
 #[cfg(test)]

@@ -307,6 +307,19 @@ impl Ethereum<'_> {
             .await
     }
 
+    /// Sign a transaction under a policy that may make it wait for approvals: `Pending`
+    /// carries the `approval_id` to approve and later [`sign`](crate::approvals::Approvals::sign).
+    pub async fn request_transaction(
+        &self,
+        wallet: &str,
+        tx: &SignTransaction,
+    ) -> Result<crate::approvals::Signing<SignedTransaction>> {
+        check_name("wallet", wallet)?;
+        self.client
+            .request_signature(&format!("wallets/{wallet}/ethereum/sign-transaction"), tx)
+            .await
+    }
+
     /// EIP-191 personal_sign.
     pub async fn sign_message(&self, wallet: &str, msg: &SignMessage) -> Result<MessageSignature> {
         check_name("wallet", wallet)?;

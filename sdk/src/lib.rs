@@ -4,7 +4,7 @@
 //! The HTTP API in `docs/api.md` is the contract: this crate does not depend on the plugin.
 //!
 //! * [`Client`]: async, typed, one module per API area — [`wallets`], [`addresses`] (and
-//!   xpub), [`policy`], [`ethereum`], [`bitcoin`], [`solana`], [`sign_hash`]. Configured like
+//!   xpub), [`policy`], [`ethereum`], [`bitcoin`], [`solana`], [`sign_hash`], [`approvals`]. Configured like
 //!   the `vault`/`bao` CLIs ([`Config::from_env`]), rustls TLS, several nodes with bounded
 //!   fail-over on connection failure, `503` and `429`.
 //! * [`register`]: compute the SHA256, check every node, register in the catalog through the
@@ -47,6 +47,7 @@
 pub mod addresses;
 #[cfg(feature = "alloy")]
 pub mod alloy;
+pub mod approvals;
 pub mod bitcoin;
 mod client;
 mod config;

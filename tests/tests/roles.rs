@@ -1,5 +1,5 @@
-//! The ACL roles shipped in `docs/acl/` (signer, policy admin, provisioner,
-//! custodian), each given to a real token on a real server: every role can
+//! The ACL roles shipped in `docs/acl/` (signer, approver, policy admin,
+//! provisioner, custodian), each given to a real token on a real server: every role can
 //! do exactly its job. The policy text is read from the files operators
 //! copy, so the documentation and this test cannot drift apart.
 
@@ -140,6 +140,35 @@ fn every_shipped_role_can_do_exactly_its_job() {
     signer.denied("DELETE", "wallets/app1", None);
     signer.denied("GET", "export/app1", None);
     signer.denied("LIST", "wallets/", None);
+    // Approvals: it follows its own requests but never approves or lists.
+    let some_id = "0123456789abcdef0123456789abcdef";
+    let r = signer.req("GET", &format!("approvals/{some_id}"), None);
+    assert_eq!(r.status, 404, "signer reads approvals: {}", r.body);
+    signer.denied("POST", &format!("approvals/{some_id}/approve"), None);
+    signer.denied("POST", &format!("approvals/{some_id}/reject"), None);
+    signer.denied("LIST", "approvals/", None);
+    // Reaches the engine, which refuses a token without an entity.
+    let r = signer.req("POST", &format!("approvals/{some_id}/sign"), None);
+    assert_eq!(r.status, 404, "signer reaches sign: {}", r.body);
+
+    // Approver: the approval paths only.
+    let approver = As {
+        s: &s,
+        token: token(&s, "approver"),
+        role: "approver",
+    };
+    let r = approver.req("POST", &format!("approvals/{some_id}/approve"), None);
+    assert_eq!(r.status, 404, "approver reaches approve: {}", r.body);
+    let r = approver.req("POST", &format!("approvals/{some_id}/reject"), None);
+    assert_eq!(r.status, 404, "approver reaches reject: {}", r.body);
+    approver.denied("POST", &format!("approvals/{some_id}/sign"), None);
+    approver.denied(
+        "POST",
+        "wallets/app1/ethereum/sign-message",
+        Some(json!({"message": "hi"})),
+    );
+    approver.denied("GET", "policies/app1/ethereum", None);
+    approver.denied("LIST", "wallets/", None);
     signer.denied(
         "POST",
         "sign-hash/app1",

@@ -172,6 +172,8 @@ impl Harness {
             id: "fuzz".into(),
             unauthenticated: false,
             storage: Arc::clone(&self.storage) as _,
+            entity_id: String::new(),
+            identity: Arc::new(vault_plugin_crypto::logical::NoIdentity),
         }
     }
 

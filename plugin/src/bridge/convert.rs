@@ -5,7 +5,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::logical::{LogicalError, Operation, Request, Response, SpecialPaths, Storage};
+use crate::logical::{Identity, LogicalError, Operation, Request, Response, SpecialPaths, Storage};
 use crate::pb::vault;
 
 /// The largest request body the plugin parses: 8 MiB of JSON text.
@@ -32,6 +32,7 @@ pub type Keep<'a> = Option<&'a dyn Fn(&str) -> bool>;
 pub fn request(
     mut req: vault::Request,
     storage: Arc<dyn Storage>,
+    identity: Arc<dyn Identity>,
     keep: Keep<'_>,
 ) -> Result<Request, LogicalError> {
     let text = Zeroizing::new(std::mem::take(&mut req.data));
@@ -44,6 +45,8 @@ pub fn request(
         id: req.id,
         unauthenticated: req.unauthenticated,
         storage,
+        entity_id: req.entity_id,
+        identity,
     })
 }
 
@@ -52,7 +55,11 @@ pub fn request(
 /// existence check with a bare 500 "internal error", so a body our parser
 /// refuses, such as JSON nested deeper than 128 levels, would be a 500
 /// instead of the handler's 400).
-pub fn request_without_body(mut req: vault::Request, storage: Arc<dyn Storage>) -> Request {
+pub fn request_without_body(
+    mut req: vault::Request,
+    storage: Arc<dyn Storage>,
+    identity: Arc<dyn Identity>,
+) -> Request {
     req.data.zeroize();
     Request {
         operation: Operation::parse(&req.operation),
@@ -62,6 +69,8 @@ pub fn request_without_body(mut req: vault::Request, storage: Arc<dyn Storage>) 
         id: req.id,
         unauthenticated: req.unauthenticated,
         storage,
+        entity_id: req.entity_id,
+        identity,
     }
 }
 
@@ -286,7 +295,7 @@ mod tests {
             ..Default::default()
         };
         let storage: Arc<dyn Storage> = Arc::new(crate::logical::memory::MemoryStorage::new());
-        let req = request_without_body(pb, storage);
+        let req = request_without_body(pb, storage, Arc::new(crate::logical::NoIdentity));
         assert!(req.data.is_empty());
         assert_eq!(req.path, "wallets/w");
     }

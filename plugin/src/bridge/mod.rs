@@ -7,6 +7,7 @@
 
 pub(crate) mod convert;
 pub mod errors;
+mod identity;
 mod storage;
 
 use std::collections::HashMap;
@@ -15,9 +16,10 @@ use std::sync::Arc;
 use parking_lot::RwLock;
 use tonic::{Request, Response, Status};
 
+pub use identity::SystemViewIdentity;
 pub use storage::GrpcStorage;
 
-use crate::logical::{Backend, BackendConfig, LogicalError, Operation, Storage};
+use crate::logical::{Backend, BackendConfig, Identity, LogicalError, Operation, Storage};
 use crate::pb::vault::backend_server::Backend as PbBackend;
 use crate::pb::vault::system_view_client::SystemViewClient;
 use crate::pb::vault::{
@@ -36,6 +38,8 @@ struct Instance {
     /// the process level): see `hclog`.
     log_level: log::LevelFilter,
     storage: Arc<dyn Storage>,
+    /// The host's identity store (entities and groups), over the system view.
+    identity: Arc<dyn Identity>,
     /// The host's system view on the same brokered connection (absent in
     /// tests that build an instance without a host).
     system_view: Option<SystemViewClient<tonic::transport::Channel>>,
@@ -140,7 +144,7 @@ async fn handle_request(
     } else {
         None
     };
-    let req = match convert::request(pbreq, inst.storage.clone(), keep) {
+    let req = match convert::request(pbreq, inst.storage.clone(), inst.identity.clone(), keep) {
         Ok(r) => r,
         Err(e) => {
             return Ok(Response::new(HandleRequestReply {
@@ -212,7 +216,7 @@ impl PbBackend for BackendBridge {
         let inst = self.instance(&request)?;
         let pbreq = request.into_inner().request.unwrap_or_default();
         // The check never reads the body, and must not fail on one.
-        let req = convert::request_without_body(pbreq, inst.storage.clone());
+        let req = convert::request_without_body(pbreq, inst.storage.clone(), inst.identity.clone());
         let backend = inst.backend.clone();
         let reply = match isolated(
             inst.log_level,
@@ -291,6 +295,9 @@ impl PbBackend for BackendBridge {
             backend_uuid: args.backend_uuid,
         };
         let system_view = Some(SystemViewClient::new(channel.clone()));
+        let identity: Arc<dyn Identity> = Arc::new(SystemViewIdentity::new(SystemViewClient::new(
+            channel.clone(),
+        )));
         let storage: Arc<dyn Storage> = Arc::new(GrpcStorage::new(channel));
         let backend = crate::backend::new(config);
         let old = self.instances.write().insert(
@@ -299,6 +306,7 @@ impl PbBackend for BackendBridge {
                 backend,
                 log_level,
                 storage,
+                identity,
                 system_view,
             }),
         );
@@ -392,6 +400,7 @@ mod tests {
                 backend: Arc::new(Panicky),
                 log_level: log::LevelFilter::Info,
                 storage: Arc::new(MemoryStorage::default()),
+                identity: Arc::new(crate::logical::NoIdentity),
                 system_view: None,
             }),
         );

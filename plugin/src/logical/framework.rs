@@ -105,6 +105,9 @@ impl<S: Send + Sync + 'static> Framework<S> {
             storage: Arc::clone(&req.storage),
             mount_point: req.mount_point.clone(),
             request_id: req.id.clone(),
+            entity_id: req.entity_id.clone(),
+            identity: Arc::clone(&req.identity),
+            approved: None,
         }
     }
 

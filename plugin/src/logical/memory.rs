@@ -132,3 +132,42 @@ mod tests {
         assert_eq!(err.0, READONLY_ERROR);
     }
 }
+
+/// An in-memory identity store for tests: entities by id with their name
+/// and the names of their groups.
+#[derive(Default)]
+pub struct MemoryIdentity {
+    entities: Mutex<BTreeMap<String, (String, Vec<String>)>>,
+}
+
+impl MemoryIdentity {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds (or replaces) an entity.
+    pub fn add(&self, id: &str, name: &str, groups: &[&str]) {
+        self.entities.lock().insert(
+            id.to_string(),
+            (
+                name.to_string(),
+                groups.iter().map(|g| g.to_string()).collect(),
+            ),
+        );
+    }
+}
+
+#[async_trait]
+impl super::Identity for MemoryIdentity {
+    async fn entity_name(&self, entity_id: &str) -> Result<Option<String>, StorageError> {
+        Ok(self.entities.lock().get(entity_id).map(|(n, _)| n.clone()))
+    }
+    async fn group_names(&self, entity_id: &str) -> Result<Vec<String>, StorageError> {
+        Ok(self
+            .entities
+            .lock()
+            .get(entity_id)
+            .map(|(_, g)| g.clone())
+            .unwrap_or_default())
+    }
+}

@@ -44,6 +44,14 @@ pub struct Ctx {
     pub mount_point: String,
     /// The host's request id, for log correlation only.
     pub request_id: String,
+    /// The caller's identity entity (empty when the token has none).
+    pub entity_id: String,
+    /// The host's identity store.
+    pub identity: Arc<dyn super::Identity>,
+    /// Set only by the engine itself when it re-runs a stored signing
+    /// request whose approvals are complete (`approvals/{id}/sign`): the
+    /// approval id. Never set from a client's input.
+    pub approved: Option<String>,
 }
 
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;

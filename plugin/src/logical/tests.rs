@@ -84,6 +84,8 @@ fn req(op: Operation, path: &str, data: Value) -> Request {
         id: "req-1".into(),
         unauthenticated: false,
         storage: Arc::new(MemoryStorage::new()),
+        entity_id: String::new(),
+        identity: Arc::new(crate::logical::NoIdentity),
     }
 }
 

@@ -80,6 +80,11 @@ pub struct Request {
     pub unauthenticated: bool,
     /// The host's storage for this mount.
     pub storage: Arc<dyn Storage>,
+    /// The identity entity of the caller's token (empty for a token without
+    /// one, such as a root token).
+    pub entity_id: String,
+    /// The host's identity store, as far as handlers need it.
+    pub identity: Arc<dyn Identity>,
 }
 
 impl std::fmt::Debug for Request {
@@ -89,6 +94,7 @@ impl std::fmt::Debug for Request {
             .field("path", &self.path)
             .field("mount_point", &self.mount_point)
             .field("id", &self.id)
+            .field("entity_id", &self.entity_id)
             .field("data", &"<redacted>")
             .finish()
     }
@@ -204,5 +210,31 @@ pub trait Backend: Send + Sync {
     /// for help requests) parses every field.
     fn body_fields(&self, _path: &str, _operation: &Operation) -> Option<Vec<&'static str>> {
         None
+    }
+}
+
+/// What handlers may ask of the host's identity store (Vault/OpenBao
+/// entities and groups). The bridge implements it over the host's
+/// `SystemView` (`EntityInfo`, `GroupsForEntity`); tests use
+/// [`memory::MemoryIdentity`](super::memory::MemoryIdentity).
+#[async_trait]
+pub trait Identity: Send + Sync {
+    /// The entity's name, `None` when the host knows no such entity.
+    async fn entity_name(&self, entity_id: &str) -> Result<Option<String>, StorageError>;
+    /// The names of the groups the entity belongs to (directly or through
+    /// a parent group, as the host resolves them).
+    async fn group_names(&self, entity_id: &str) -> Result<Vec<String>, StorageError>;
+}
+
+/// An identity store that knows nobody (a request built without a host).
+pub struct NoIdentity;
+
+#[async_trait]
+impl Identity for NoIdentity {
+    async fn entity_name(&self, _entity_id: &str) -> Result<Option<String>, StorageError> {
+        Ok(None)
+    }
+    async fn group_names(&self, _entity_id: &str) -> Result<Vec<String>, StorageError> {
+        Ok(Vec::new())
     }
 }

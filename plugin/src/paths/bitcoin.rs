@@ -18,6 +18,7 @@ use wallet_core::bitcoin::{
 };
 use wallet_core::hd::{ChildIndex, Curve, DerivationPath};
 
+use crate::approvals::{Gate, gate};
 use crate::backend::Crypto;
 use crate::logical::{Ctx, Field, HandlerResult, LogicalError, Operation, Path, Response, handler};
 use crate::paths::keysel::{
@@ -27,7 +28,7 @@ use crate::paths::keysel::{
 };
 use crate::policy::bitcoin::{allowed_sighashes, refused_sighash};
 use crate::policy::intent::{BtcInput, BtcOutput, BtcTransaction, MessageIntent};
-use crate::policy::{Intent, PolicyEntry, enforce};
+use crate::policy::{Intent, PolicyEntry};
 use crate::store::derived::DerivedKey;
 use crate::store::wallet::{Wallet, WalletKeys};
 
@@ -345,13 +346,17 @@ async fn sign(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
              transaction; list it in the request's allowed_sighash_types to sign it"
         )));
     }
-    let intent = enforce(
+    let intent = match gate(
         &state,
-        ctx.storage.as_ref(),
+        &ctx,
         &name,
         &Intent::BitcoinTransaction(prepared.intent.clone()),
     )
-    .await?;
+    .await?
+    {
+        Gate::Sign(intent) => intent,
+        Gate::Pending(pending) => return Ok(Some(pending)),
+    };
 
     // BIP-340 auxiliary randomness from the OS (side-channel hardening).
     let mut aux_rand = [0u8; 32];
@@ -530,7 +535,10 @@ pub async fn message_intent(state: &Crypto, ctx: &Ctx) -> Result<MessageRequest,
 
 async fn sign_message(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
     let r = message_intent(&state, &ctx).await?;
-    let intent = enforce(&state, ctx.storage.as_ref(), &r.name, &r.intent).await?;
+    let intent = match gate(&state, &ctx, &r.name, &r.intent).await? {
+        Gate::Sign(intent) => intent,
+        Gate::Pending(pending) => return Ok(Some(pending)),
+    };
     let key = r.signer.secp256k1()?;
     let signed = if r.legacy {
         sign_message_legacy(key, r.opts.address_type, &r.message)

@@ -23,8 +23,9 @@ path would, and signs nothing and counts nothing (daily counters are read, not w
 body is the signing request's fields plus `operation`: on ethereum sign-transaction, \
 sign-message or sign-typed-data; on bitcoin sign-psbt or sign-message; on solana sign-transaction or \
 sign-message; on every chain sign-hash. Returns `allowed`, the `rule` that refused and its \
-`reason` (absent when allowed), `policy` (whether the wallet has a policy on the chain) and the \
-decoded `intent`: recipients, amounts per asset, fee, contract and method. A request the \
+`reason` (absent when allowed), `policy` (whether the wallet has a policy on the chain), \
+`approvals_required` (how many approvals an allowed request would wait for; 0: signed at once) \
+and the decoded `intent`: recipients, amounts per asset, fee, contract and method. A request the \
 signing path would reject as malformed is a 400 here too.";
 
 const OPERATIONS: &[&str] = &[
@@ -210,6 +211,18 @@ async fn check(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
         data.insert("reason".into(), json!(reason));
     }
     data.insert("policy".into(), json!(outcome.has_policy));
+    // Whether an allowed request would wait for approvals instead of being signed.
+    let approvals = if allowed {
+        state
+            .store
+            .policy::<crate::policy::PolicyEntry>(ctx.storage.as_ref(), &name, intent.chain())
+            .await?
+            .filter(|p| crate::approvals::needs_approval(p, &intent))
+            .map_or(0, |p| p.approvals_required)
+    } else {
+        0
+    };
+    data.insert("approvals_required".into(), json!(approvals));
     data.insert("operation".into(), json!(op));
     data.insert("intent".into(), outcome.intent);
     Ok(Some(Response::with_data(data)))

@@ -13,14 +13,15 @@ use wallet_core::ethereum::{
     eip712::{self, TypedData},
 };
 
+use crate::approvals::{Gate, gate};
 use crate::backend::Crypto;
 use crate::logical::{Ctx, Field, HandlerResult, LogicalError, Operation, Path, Response, handler};
 use crate::paths::keysel::{
     BitcoinOpts, Chain, Signer, bad, hex0x, key_fields, load_wallet, name_field, select_key,
     signer, signer_fields,
 };
+use crate::policy::Intent;
 use crate::policy::intent::{EthTransaction, EthTypedData};
-use crate::policy::{Intent, enforce};
 
 /// Largest `data` (calldata) accepted: 128 KiB, the transaction size limit
 /// of geth's transaction pool.
@@ -295,7 +296,10 @@ pub fn transaction_intent(ctx: &Ctx) -> Result<(Transaction, Intent), LogicalErr
 async fn sign_transaction(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
     let (tx, intent) = transaction_intent(&ctx)?;
     let (name, s) = ethereum_signer(&state, &ctx).await?;
-    let intent = enforce(&state, ctx.storage.as_ref(), &name, &intent).await?;
+    let intent = match gate(&state, &ctx, &name, &intent).await? {
+        Gate::Sign(intent) => intent,
+        Gate::Pending(pending) => return Ok(Some(pending)),
+    };
     let signed = tx.sign(s.secp256k1()?).map_err(eth_error)?;
 
     let mut out = signer_data(&s)?;
@@ -337,13 +341,10 @@ pub fn message_bytes(ctx: &Ctx) -> Result<Vec<u8>, LogicalError> {
 async fn sign_message(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
     let message = message_bytes(&ctx)?;
     let (name, s) = ethereum_signer(&state, &ctx).await?;
-    let intent = enforce(
-        &state,
-        ctx.storage.as_ref(),
-        &name,
-        &Intent::EthereumMessage,
-    )
-    .await?;
+    let intent = match gate(&state, &ctx, &name, &Intent::EthereumMessage).await? {
+        Gate::Sign(intent) => intent,
+        Gate::Pending(pending) => return Ok(Some(pending)),
+    };
     let sig = ethereum::sign_personal_message(s.secp256k1()?, &message).map_err(eth_error)?;
     let mut out = signer_data(&s)?;
     out.insert("signature".into(), json!(hex0x(&sig.signature)));
@@ -407,7 +408,10 @@ pub fn typed_data_intent(ctx: &Ctx) -> Result<(TypedData, Intent), LogicalError>
 async fn sign_typed_data(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
     let (typed, intent) = typed_data_intent(&ctx)?;
     let (name, s) = ethereum_signer(&state, &ctx).await?;
-    let intent = enforce(&state, ctx.storage.as_ref(), &name, &intent).await?;
+    let intent = match gate(&state, &ctx, &name, &intent).await? {
+        Gate::Sign(intent) => intent,
+        Gate::Pending(pending) => return Ok(Some(pending)),
+    };
     let (sig, hashes) = ethereum::sign_typed_data(s.secp256k1()?, &typed).map_err(eth_error)?;
     let mut out = signer_data(&s)?;
     out.insert("signature".into(), json!(hex0x(&sig.signature)));

@@ -2,6 +2,7 @@
 //! generated from these paths).
 
 pub mod addresses;
+pub mod approvals;
 pub mod bitcoin;
 pub mod check;
 pub mod ethereum;

@@ -16,7 +16,9 @@ use crate::logical::field::{big_int_value, parse_big_int};
 use crate::logical::{
     Ctx, Field, HandlerResult, LogicalError, Operation, Path, Response, existence, handler,
 };
-use crate::policy::entry::{fee_rate_text, parse_fee_rate};
+use crate::policy::entry::{
+    MAX_APPROVAL_TTL, MAX_APPROVALS_REQUIRED, fee_rate_text, parse_fee_rate,
+};
 use crate::policy::{CHAINS, PolicyEntry, TokenLimit, TypedDataRule};
 use crate::store::Versioned;
 
@@ -67,7 +69,15 @@ instruction forms, which name the mint).
 Amounts are base units (wei, sats, lamports, token base units): decimal strings, 0x hex strings \
 or JSON integers in, decimal strings out. Daily limits are rolling 24-hour windows recorded in \
 storage before the signature is returned, so they hold across restarts, fail-over and \
-concurrent requests. Deleting a policy keeps its counters; deleting the wallet removes both.";
+concurrent requests. Deleting a policy keeps its counters; deleting the wallet removes both.
+
+Approvals (every chain): with approvals_required N above 0, a signing request on the chain \
+(above approval_above when set) is evaluated by the policy, then waits with status pending and \
+an approval_id instead of being signed, until N distinct members of approver_group (a \
+Vault/OpenBao identity group) approve it at approvals/<id>/approve; its requester then obtains \
+the signature at approvals/<id>/sign, where the policy is evaluated again and counted. A \
+request from a token without an identity entity (a root token) cannot wait: 403. \
+approval_ttl (default 24h, 1s to 7d) bounds the wait.";
 
 /// The fields of each chain.
 const ETHEREUM_FIELDS: &[&str] = &[
@@ -85,6 +95,10 @@ const ETHEREUM_FIELDS: &[&str] = &[
     "allow_arbitrary_typed_data",
     "max_value_per_tx",
     "max_value_per_day",
+    "approvals_required",
+    "approver_group",
+    "approval_above",
+    "approval_ttl",
 ];
 const BITCOIN_FIELDS: &[&str] = &[
     "allowed_sighash_types",
@@ -95,6 +109,10 @@ const BITCOIN_FIELDS: &[&str] = &[
     "max_value_per_tx",
     "max_value_per_day",
     "allow_message_signing",
+    "approvals_required",
+    "approver_group",
+    "approval_above",
+    "approval_ttl",
 ];
 const SOLANA_FIELDS: &[&str] = &[
     "allow_message_signing",
@@ -105,6 +123,10 @@ const SOLANA_FIELDS: &[&str] = &[
     "max_value_per_tx",
     "max_value_per_day",
     "token_limits",
+    "approvals_required",
+    "approver_group",
+    "approval_above",
+    "approval_ttl",
 ];
 /// Every policy field of any chain, for the "not a field of this chain" check.
 fn all_fields() -> impl Iterator<Item = &'static str> {
@@ -245,6 +267,34 @@ pub fn policy_path() -> Path<Crypto> {
             "max_priority_fee",
             "Solana. The largest priority fee in lamports (compute unit price × limit).",
         ))
+        .field(
+            Field::int(
+                "approvals_required",
+                "Every chain. How many distinct members of approver_group must approve a \
+                 signing request (at approvals/{id}/approve) before its requester can obtain the \
+                 signature; 0 (the default) turns approvals off. At most 32.",
+            )
+            .range(0, MAX_APPROVALS_REQUIRED as i64),
+        )
+        .field(Field::string(
+            "approver_group",
+            "Every chain. The name of the Vault/OpenBao identity group whose member entities \
+             may approve (membership is resolved at approval time). Required when \
+             approvals_required is above 0.",
+        ))
+        .field(amount(
+            "approval_above",
+            "Every chain. The amount in base units (value moved plus the most the fee can be: \
+             wei, sats, lamports) above which a signature needs approval. Token movements, \
+             typed data, contract calls and anything whose amount is unknown always need it; \
+             messages move nothing. Empty: every signing request on the chain needs approval.",
+        ))
+        .field(Field::string(
+            "approval_ttl",
+            "Every chain. How long a request may wait for approvals and its signature: seconds, \
+             or a number with unit s, m, h or d (e.g. 24h). Default 24h, at least 1s, at most \
+             7d.",
+        ))
         .field(amount(
             "max_value_per_tx",
             "Every chain. The most value one signature may move, in wei, sats (outputs that \
@@ -383,6 +433,13 @@ async fn write(state: Arc<Crypto>, ctx: Ctx, create: bool) -> HandlerResult {
                 .into(),
         ));
     }
+    if policy.approvals_required > 0 && policy.approver_group.is_none() {
+        return Err(LogicalError::BadRequest(
+            "invalid value for field \"approver_group\": approvals_required above 0 needs \
+             approver_group (the identity group whose members approve)"
+                .into(),
+        ));
+    }
     state
         .store
         .put_policy(&guard, storage, &chain, &policy)
@@ -429,6 +486,34 @@ struct Changes {
     allowed_typed_data: Option<Vec<TypedDataRule>>,
     allowed_sighash_types: Option<Vec<String>>,
     allowed_programs: Option<Vec<String>>,
+    approvals_required: Option<u32>,
+    approver_group: Option<Option<String>>,
+    approval_above: Amount,
+    approval_ttl: Option<Option<u64>>,
+}
+
+/// The longest identity group name accepted.
+const MAX_GROUP_NAME: usize = 256;
+
+/// Parses a duration: seconds, or a number with unit s, m, h or d.
+fn parse_ttl(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let (digits, unit) = match s.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => s.split_at(i),
+        None => (s, "s"),
+    };
+    if digits.is_empty() || digits.len() > 12 {
+        return None;
+    }
+    let n: u64 = digits.parse().ok()?;
+    let mul = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86400,
+        _ => return None,
+    };
+    n.checked_mul(mul)
 }
 
 fn bad(msg: String) -> LogicalError {
@@ -548,6 +633,42 @@ impl Changes {
                 .collect::<Result<Vec<_>, _>>()?;
             out.allowed_programs = Some(dedup(v));
         }
+        if f.is_sent("approvals_required") {
+            out.approvals_required = f
+                .int("approvals_required")
+                .and_then(|n| u32::try_from(n).ok());
+        }
+        if let Some(g) = f.str("approver_group") {
+            let g = g.trim();
+            if g.len() > MAX_GROUP_NAME || g.chars().any(char::is_control) {
+                return Err(bad(format!(
+                    "invalid value for field \"approver_group\": an identity group name of at \
+                     most {MAX_GROUP_NAME} bytes without control characters"
+                )));
+            }
+            out.approver_group = Some((!g.is_empty()).then(|| g.to_string()));
+        }
+        out.approval_above = amount("approval_above")?;
+        if let Some(s) = f.str("approval_ttl") {
+            out.approval_ttl = Some(if s.trim().is_empty() {
+                None
+            } else {
+                let secs = parse_ttl(s).ok_or_else(|| {
+                    bad(format!(
+                        "invalid value for field \"approval_ttl\": {:?} is not a duration \
+                         (seconds, or a number with unit s, m, h or d)",
+                        s.chars().take(32).collect::<String>()
+                    ))
+                })?;
+                if !(1..=MAX_APPROVAL_TTL).contains(&secs) {
+                    return Err(bad(format!(
+                        "invalid value for field \"approval_ttl\": {secs} seconds is outside \
+                         1s to 7d ({MAX_APPROVAL_TTL} seconds)"
+                    )));
+                }
+                Some(secs)
+            });
+        }
         Ok(out)
     }
 
@@ -571,6 +692,10 @@ impl Changes {
         set(&mut p.allowed_typed_data, self.allowed_typed_data);
         set(&mut p.allowed_sighash_types, self.allowed_sighash_types);
         set(&mut p.allowed_programs, self.allowed_programs);
+        set(&mut p.approvals_required, self.approvals_required);
+        set(&mut p.approver_group, self.approver_group);
+        set(&mut p.approval_above, self.approval_above);
+        set(&mut p.approval_ttl_secs, self.approval_ttl);
         if let Some(v) = self.allow_contract_creation {
             p.allow_contract_creation = Some(v);
         }
@@ -898,6 +1023,10 @@ fn render(chain: &str, p: &PolicyEntry) -> Response {
             ),
             "allowed_sighash_types" => json!(p.allowed_sighash_types),
             "allowed_programs" => json!(p.allowed_programs),
+            "approvals_required" => json!(p.approvals_required),
+            "approver_group" => json!(p.approver_group),
+            "approval_above" => limit(&p.approval_above),
+            "approval_ttl" => json!(p.approval_ttl()),
             _ => continue,
         };
         data.insert((*field).into(), value);

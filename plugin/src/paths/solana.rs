@@ -7,14 +7,15 @@ use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::{Map, json};
 use wallet_core::solana::{self, MAX_TRANSACTION_BYTES, SolanaError};
 
+use crate::approvals::{Gate, gate};
 use crate::backend::Crypto;
 use crate::logical::{Ctx, Field, HandlerResult, LogicalError, Operation, Path, Response, handler};
 use crate::paths::keysel::{
     BitcoinOpts, Chain, Signer, bad, key_fields, load_wallet, name_field, select_key, signer,
     signer_fields,
 };
+use crate::policy::Intent;
 use crate::policy::intent::{MessageIntent, SolTransaction};
-use crate::policy::{Intent, enforce};
 
 /// Largest message accepted by sign-message.
 pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
@@ -222,7 +223,10 @@ async fn sign_message(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
     // checking what is signed, whatever the format, keeps the rule local.
     check_not_a_transaction(&m.signed)?;
     let (name, s) = solana_signer(&state, &ctx).await?;
-    let intent = enforce(&state, ctx.storage.as_ref(), &name, &m.intent(&s)?).await?;
+    let intent = match gate(&state, &ctx, &name, &m.intent(&s)?).await? {
+        Gate::Sign(intent) => intent,
+        Gate::Pending(pending) => return Ok(Some(pending)),
+    };
     let sig = solana::sign_message(s.ed25519()?, &m.signed);
     let mut out = signer_data(&s)?;
     out.insert("signature".into(), json!(solana::signature_to_base58(&sig)));
@@ -275,7 +279,10 @@ async fn sign_transaction(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
     let bytes = base64_field(&ctx, "transaction", MAX_TRANSACTION_BYTES)?;
     let (name, s) = solana_signer(&state, &ctx).await?;
     let (_tx, intent) = transaction_intent(&bytes, &s)?;
-    let intent = enforce(&state, ctx.storage.as_ref(), &name, &intent).await?;
+    let intent = match gate(&state, &ctx, &name, &intent).await? {
+        Gate::Sign(intent) => intent,
+        Gate::Pending(pending) => return Ok(Some(pending)),
+    };
     let signed = solana::sign_transaction(s.ed25519()?, &bytes).map_err(solana_error)?;
     let mut out = signer_data(&s)?;
     out.insert("transaction".into(), json!(B64.encode(&signed.transaction)));

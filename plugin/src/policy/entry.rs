@@ -101,6 +101,32 @@ pub struct PolicyEntry {
     /// Lamports.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_u256")]
     pub max_priority_fee: Option<U256>,
+
+    // Approvals (every chain; see `crate::approvals`).
+    /// Distinct approvers a signature needs (0: approvals are off).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub approvals_required: u32,
+    /// The identity group whose members may approve.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approver_group: Option<String>,
+    /// Base units (value plus fee, as counted) above which approval is
+    /// needed; `None`: every signing request on the chain.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_u256")]
+    pub approval_above: Option<U256>,
+    /// Seconds a request may wait; `None`: [`DEFAULT_APPROVAL_TTL`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_ttl_secs: Option<u64>,
+}
+
+/// How long a request may wait for approvals by default: 24 hours.
+pub const DEFAULT_APPROVAL_TTL: u64 = 24 * 3600;
+/// The longest `approval_ttl`: 7 days.
+pub const MAX_APPROVAL_TTL: u64 = 7 * 24 * 3600;
+/// The most approvers a policy may require.
+pub const MAX_APPROVALS_REQUIRED: u32 = 32;
+
+fn is_zero(v: &u32) -> bool {
+    *v == 0
 }
 
 impl PolicyEntry {
@@ -129,6 +155,11 @@ impl PolicyEntry {
     }
     pub fn allows_arbitrary_typed_data(&self) -> bool {
         self.allow_arbitrary_typed_data.unwrap_or(false)
+    }
+
+    /// The approval ttl in force, in seconds.
+    pub fn approval_ttl(&self) -> u64 {
+        self.approval_ttl_secs.unwrap_or(DEFAULT_APPROVAL_TTL)
     }
 
     /// Whether any amount limit is set (bitcoin then needs proven input

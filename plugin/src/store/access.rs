@@ -342,6 +342,82 @@ impl<W> Store<W> {
     }
 }
 
+impl<W> Store<W> {
+    /// Takes the lock of one approval (approve, reject and sign of one id
+    /// are serialized by it; it is taken before any wallet lock).
+    pub async fn lock_approval(&self, id: &str) -> NameGuard {
+        self.locks.lock(&keys::approval_lock(id)).await
+    }
+
+    /// The `created_time` of a wallet (which tells a wallet from another
+    /// created later under the same name), straight from storage; `None`
+    /// when there is no wallet. Only that field is read: the secrets in the
+    /// entry are skipped, never copied.
+    pub async fn wallet_created_time(
+        &self,
+        storage: &dyn Storage,
+        name: &str,
+    ) -> Result<Option<String>, LogicalError> {
+        #[derive(serde::Deserialize)]
+        struct Probe {
+            #[serde(default)]
+            created_time: String,
+        }
+        let Some(bytes) = storage.get(&keys::wallet(name)).await? else {
+            return Ok(None);
+        };
+        let probe: Probe = serde_json::from_slice(&bytes)
+            .map_err(|_| LogicalError::Internal("stored wallet entry is corrupt".into()))?;
+        Ok(Some(probe.created_time))
+    }
+
+    /// Every approval id, sorted.
+    pub async fn list_approvals(&self, storage: &dyn Storage) -> Result<Vec<String>, LogicalError> {
+        let mut ids: Vec<String> = storage
+            .list(keys::APPROVAL_PREFIX)
+            .await?
+            .into_iter()
+            .filter(|k| !k.ends_with('/'))
+            .collect();
+        ids.sort();
+        Ok(ids)
+    }
+
+    /// One approval, straight from storage (never cached: every node must
+    /// see the status the active node wrote).
+    pub async fn approval<A: Versioned>(
+        &self,
+        storage: &dyn Storage,
+        id: &str,
+    ) -> Result<Option<A>, LogicalError> {
+        get_entry(storage, &keys::approval(id)).await
+    }
+
+    /// Writes a new approval (its id is fresh: no lock needed).
+    pub async fn put_new_approval<A: Versioned>(
+        &self,
+        storage: &dyn Storage,
+        id: &str,
+        approval: &A,
+    ) -> Result<(), LogicalError> {
+        put_entry(storage, &keys::approval(id), approval).await
+    }
+
+    /// Rewrites an approval under its lock.
+    pub async fn put_approval<A: Versioned>(
+        &self,
+        guard: &NameGuard,
+        storage: &dyn Storage,
+        approval: &A,
+    ) -> Result<(), LogicalError> {
+        let id = guard
+            .name()
+            .strip_prefix("approval:")
+            .ok_or_else(|| LogicalError::Internal("an approval written without its lock".into()))?;
+        put_entry(storage, &keys::approval(id), approval).await
+    }
+}
+
 /// Decodes a wallet entry off the async workers: an HD wallet's decoding
 /// derives its seed (BIP39: 2048 rounds of PBKDF2-HMAC-SHA512).
 async fn decode_wallet<W: WalletCodec>(bytes: StorageValue) -> Result<W, LogicalError>

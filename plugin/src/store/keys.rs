@@ -4,7 +4,10 @@
 //! wallet/<name>                       the wallet entry (secrets; seal-wrapped)
 //! policy/<name>/<chain>               the signing policy of one chain
 //! counters/<name>/<chain>/<scope>     rolling-window spending counters
+//! approval/<id>                       a signing request waiting for approvals
 //! ```
+//!
+//! Approval ids are 32 lower-case hex digits (checked at the path boundary).
 //!
 //! Names follow `[A-Za-z0-9][A-Za-z0-9._-]{0,127}` (checked at the path
 //! boundary), so they never contain `/` and `policy/<name>/` cannot collide
@@ -13,6 +16,7 @@
 pub const WALLET_PREFIX: &str = "wallet/";
 pub const POLICY_PREFIX: &str = "policy/";
 pub const COUNTER_PREFIX: &str = "counters/";
+pub const APPROVAL_PREFIX: &str = "approval/";
 
 pub fn wallet(name: &str) -> String {
     format!("{WALLET_PREFIX}{name}")
@@ -38,6 +42,16 @@ pub fn counter(name: &str, chain: &str, scope: &str) -> String {
     format!("{COUNTER_PREFIX}{name}/{chain}/{scope}")
 }
 
+pub fn approval(id: &str) -> String {
+    format!("{APPROVAL_PREFIX}{id}")
+}
+
+/// The lock name of one approval: wallet names never contain `:`, so it
+/// cannot be a wallet's lock.
+pub fn approval_lock(id: &str) -> String {
+    format!("approval:{id}")
+}
+
 /// The wallet a storage key belongs to, if it is a wallet entry.
 pub fn wallet_name_of(key: &str) -> Option<&str> {
     key.strip_prefix(WALLET_PREFIX).filter(|n| !n.contains('/'))
@@ -55,6 +69,8 @@ mod tests {
         assert_eq!(counter("w", "ethereum", "1"), "counters/w/ethereum/1");
         assert_eq!(counters("w"), "counters/w/");
         assert_eq!(wallet_name_of("wallet/w"), Some("w"));
+        assert_eq!(approval("0f"), "approval/0f");
+        assert_eq!(approval_lock("0f"), "approval:0f");
         assert_eq!(wallet_name_of("policy/w/ethereum"), None);
     }
 }

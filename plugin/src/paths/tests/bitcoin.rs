@@ -5,7 +5,7 @@ use wallet_core::bitcoin::{AddressType, CompressedPublicKey, script_pubkey};
 
 use super::*;
 
-const FP: [u8; 4] = [0x73, 0xc5, 0xda, 0x0a];
+pub(super) const FP: [u8; 4] = [0x73, 0xc5, 0xda, 0x0a];
 const H: u32 = 0x8000_0000;
 
 fn compact(out: &mut Vec<u8>, n: usize) {
@@ -69,7 +69,7 @@ async fn pubkey(t: &TestBackend, data: Value) -> CompressedPublicKey {
 /// A PSBT spending the wallet's first BIP84 receive address to an outside
 /// script, with change to the wallet's first change address; `fp` is the
 /// fingerprint its derivations name.
-async fn p2wpkh_psbt(t: &TestBackend, fp: [u8; 4]) -> String {
+pub(super) async fn p2wpkh_psbt(t: &TestBackend, fp: [u8; 4]) -> String {
     let receive = pubkey(t, json!({})).await;
     let change = pubkey(t, json!({"change": 1})).await;
     let outside = {

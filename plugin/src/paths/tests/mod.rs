@@ -7,6 +7,7 @@ use crate::backend::testing::{TestBackend, bad_request};
 use crate::logical::{LogicalError, Operation, Response};
 
 mod addresses;
+mod approvals;
 mod bitcoin;
 mod ethereum;
 mod export_xpub;
