@@ -10,6 +10,7 @@ mod address;
 mod descriptor;
 mod error;
 mod hash;
+mod multisig;
 mod network;
 mod psbt;
 mod sighash;
@@ -22,6 +23,10 @@ pub use address::{
 };
 pub use descriptor::{account_descriptor, add_checksum, descriptor_checksum, verify_checksum};
 pub use error::BitcoinError;
+pub use multisig::{
+    MAX_MULTISIG_KEYS, Multisig, multisig_descriptor_key, multisig_script, p2sh_p2wsh_script,
+    p2wsh_script, parse_multisig,
+};
 pub use network::{AddressType, HARDENED, Network, account_path, default_path, format_path};
 pub use psbt::{MAX_PSBT_BYTES, Psbt};
 pub use sighash::{
@@ -30,8 +35,9 @@ pub use sighash::{
     taproot_sigmsg,
 };
 pub use sign::{
-    InputInfo, MAX_CHANGE_INDEX, MAX_DERIVATION_STEPS, MAX_TX_WEIGHT, OutputInfo, PsbtSummary,
-    Secp256k1KeySource, SignOptions, SignedPsbt, extract, sign_psbt, summarize_psbt,
+    InputInfo, MAX_CHANGE_INDEX, MAX_DERIVATION_STEPS, MAX_TX_WEIGHT, MAX_XPUB_DERIVATIONS,
+    MultisigInput, OutputInfo, PsbtSummary, Secp256k1KeySource, SignOptions, SignedPsbt, extract,
+    sign_psbt, summarize_psbt,
 };
 pub use tx::{Transaction, TxIn, TxOut};
 
