@@ -397,6 +397,9 @@ fn two_of_three_p2wsh_is_cosigned_by_two_wallets_and_finalized() {
         let outs = &r.data()["intent"]["outputs"];
         assert_eq!(outs[0]["change"], false, "{outs}");
         assert_eq!(outs[1]["change"], true, "{outs}");
+        let estimated = r.data()["intent"]["estimated_vsize"]
+            .as_u64()
+            .expect("vsize");
         let after_a = parse(&r);
         assert_eq!(after_a.inputs[0].partial_sigs.len(), 1);
         // Wallet b co-signs and finalizes.
@@ -409,6 +412,10 @@ fn two_of_three_p2wsh_is_cosigned_by_two_wallets_and_finalized() {
         let tx: Transaction = consensus::deserialize(&raw).expect("transaction");
         assert_eq!(st(r.data(), "txid"), tx.compute_txid().to_string());
         verify_multisig(&tx, &s.prevouts, &s.ws, &[a.key(0, 0), b.key(0, 0)], nested);
+        // The policy's size estimate (71-byte signatures) is within 1 vB.
+        let actual = tx.vsize() as u64;
+        eprintln!("nested={nested}: estimated {estimated} vB, actual {actual} vB");
+        assert!(estimated.abs_diff(actual) <= 1, "{estimated} vs {actual}");
     }
 }
 
@@ -694,4 +701,58 @@ fn malformed_multisig_inputs_are_refused_or_not_signed() {
         expect_400_naming(&r, "psbt");
         assert!(r.errors().contains(reason), "{what}: {}", r.body);
     }
+}
+
+/// An input of another multisig holding our key, beside the wallet's own:
+/// "change" to that other multisig would move the wallet's funds into it,
+/// so with mixed inputs no output is multisig change.
+#[test]
+fn mixed_multisig_inputs_have_no_multisig_change() {
+    let e = Engine::start();
+    wallets(&e);
+    let payee = foreign_address(0);
+    set_policy(&e, "a", json!({"allowed_recipients": [payee.as_str()]}));
+    let (a, b, c) = three(2);
+    let x = cosigner(&[0x66; 32], 2);
+    let y = cosigner(&[0x67; 32], 2);
+    let all = [&a, &b, &c];
+    let other = [&a, &x, &y];
+    // The wallet's input, change to the other multisig.
+    let mut s = spend(
+        &all,
+        false,
+        100_000,
+        &[(payee.clone(), 60_000)],
+        Some((&other, 39_000)),
+        &[&a, &b, &c, &x, &y],
+    );
+    // Control: alone, that change is a recipient already.
+    expect_403_naming(&sign(&e, "a", &s.psbt, false), "allowed_recipients");
+    // Add a dust input from the other multisig (a/0/0, x/0/0, y/0/0).
+    let o = spend(&other, false, 1_000, &[], None, &[]);
+    s.psbt
+        .unsigned_tx
+        .input
+        .push(o.psbt.unsigned_tx.input[0].clone());
+    s.psbt.inputs.push(o.psbt.inputs[0].clone());
+    // Both inputs have lock time 1 previous transactions with different
+    // outputs, so their txids differ.
+    assert_ne!(
+        s.psbt.unsigned_tx.input[0].previous_output,
+        s.psbt.unsigned_tx.input[1].previous_output
+    );
+    expect_403_naming(&sign(&e, "a", &s.psbt, false), "allowed_recipients");
+    // Positive control: the other multisig spending alone to itself is
+    // its own change.
+    let s = spend(
+        &other,
+        false,
+        100_000,
+        &[(payee.clone(), 60_000)],
+        Some((&other, 39_000)),
+        &other,
+    );
+    let r = sign(&e, "a", &s.psbt, false);
+    r.expect_status(200);
+    assert_eq!(r.data()["intent"]["outputs"][1]["change"], true);
 }
