@@ -756,3 +756,196 @@ fn mixed_multisig_inputs_have_no_multisig_change() {
     r.expect_status(200);
     assert_eq!(r.data()["intent"]["outputs"][1]["change"], true);
 }
+
+// ---------------------------------------------------------------------------
+// PSBT v2 (BIP-370): rust-bitcoin 0.32 writes only v0, so the test converts
+// its PSBT to v2 by the BIP's field list, independently of the plugin.
+
+type Kv = Vec<(Vec<u8>, Vec<u8>)>;
+
+fn compact(out: &mut Vec<u8>, n: usize) {
+    match n {
+        0..=0xfc => out.push(n as u8),
+        0xfd..=0xffff => {
+            out.push(0xfd);
+            out.extend_from_slice(&(n as u16).to_le_bytes());
+        }
+        _ => {
+            out.push(0xfe);
+            out.extend_from_slice(&(n as u32).to_le_bytes());
+        }
+    }
+}
+
+fn read_compact(b: &[u8], pos: &mut usize) -> usize {
+    let first = b[*pos];
+    *pos += 1;
+    let (len, n) = match first {
+        0xfd => (2, u16::from_le_bytes([b[*pos], b[*pos + 1]]) as usize),
+        0xfe => (
+            4,
+            u32::from_le_bytes([b[*pos], b[*pos + 1], b[*pos + 2], b[*pos + 3]]) as usize,
+        ),
+        n => (0, n as usize),
+    };
+    *pos += len;
+    n
+}
+
+/// The key-value maps of a serialized PSBT (global first).
+fn maps(b: &[u8]) -> Vec<Kv> {
+    assert_eq!(&b[..5], b"psbt\xff");
+    let mut pos = 5;
+    let mut out = Vec::new();
+    while pos < b.len() {
+        let mut m = Kv::new();
+        loop {
+            let kl = read_compact(b, &mut pos);
+            if kl == 0 {
+                break;
+            }
+            let k = b[pos..pos + kl].to_vec();
+            pos += kl;
+            let vl = read_compact(b, &mut pos);
+            let v = b[pos..pos + vl].to_vec();
+            pos += vl;
+            m.push((k, v));
+        }
+        out.push(m);
+    }
+    out
+}
+
+fn write_maps(ms: &[Kv]) -> Vec<u8> {
+    let mut out = b"psbt\xff".to_vec();
+    for m in ms {
+        for (k, v) in m {
+            compact(&mut out, k.len());
+            out.extend_from_slice(k);
+            compact(&mut out, v.len());
+            out.extend_from_slice(v);
+        }
+        out.push(0);
+    }
+    out
+}
+
+/// BIP-370 v2 form of a v0 PSBT: the unsigned transaction's fields move
+/// into PSBT_GLOBAL_TX_VERSION, _FALLBACK_LOCKTIME, _INPUT_COUNT,
+/// _OUTPUT_COUNT, PSBT_IN_PREVIOUS_TXID, _OUTPUT_INDEX, _SEQUENCE,
+/// PSBT_OUT_AMOUNT and _SCRIPT; PSBT_GLOBAL_VERSION is 2.
+fn to_v2(p: &Psbt) -> String {
+    let ms = maps(&p.serialize());
+    let tx = &p.unsigned_tx;
+    let (nin, nout) = (tx.input.len(), tx.output.len());
+    let mut global: Kv = ms[0]
+        .iter()
+        .filter(|(k, _)| k[0] != 0x00 && k[0] != 0xfb)
+        .cloned()
+        .collect();
+    let mut cin = Vec::new();
+    compact(&mut cin, nin);
+    let mut cout = Vec::new();
+    compact(&mut cout, nout);
+    global.push((vec![0x02], tx.version.0.to_le_bytes().to_vec()));
+    global.push((
+        vec![0x03],
+        tx.lock_time.to_consensus_u32().to_le_bytes().to_vec(),
+    ));
+    global.push((vec![0x04], cin));
+    global.push((vec![0x05], cout));
+    global.push((vec![0xfb], 2u32.to_le_bytes().to_vec()));
+    let mut out = vec![global];
+    for (i, txin) in tx.input.iter().enumerate() {
+        let mut m = ms[1 + i].clone();
+        m.push((
+            vec![0x0e],
+            txin.previous_output.txid.to_byte_array().to_vec(),
+        ));
+        m.push((vec![0x0f], txin.previous_output.vout.to_le_bytes().to_vec()));
+        m.push((vec![0x10], txin.sequence.0.to_le_bytes().to_vec()));
+        out.push(m);
+    }
+    for (i, o) in tx.output.iter().enumerate() {
+        let mut m = ms[1 + nin + i].clone();
+        m.push((vec![0x03], o.value.to_sat().to_le_bytes().to_vec()));
+        m.push((vec![0x04], o.script_pubkey.to_bytes()));
+        out.push(m);
+    }
+    B64.encode(write_maps(&out))
+}
+
+#[test]
+fn a_psbt_v2_is_cosigned_and_answered_in_v2() {
+    let e = Engine::start();
+    wallets(&e);
+    let payee = foreign_address(0);
+    set_policy(&e, "a", json!({"allowed_recipients": [payee.as_str()]}));
+    let (a, b, c) = three(2);
+    let all = [&a, &b, &c];
+    let s = spend(
+        &all,
+        false,
+        100_000,
+        &[(payee.clone(), 60_000)],
+        Some((&all, 39_000)),
+        &all,
+    );
+    let v2 = to_v2(&s.psbt);
+    let sign_v2 = |w: &str, psbt: &str| {
+        e.write(
+            &format!("crypto/wallets/{w}/bitcoin/sign-psbt"),
+            json!({"psbt": psbt, "finalize": true}),
+        )
+    };
+    let r = sign_v2("a", &v2);
+    r.expect_status(200);
+    assert_eq!(r.data()["intent"]["outputs"][1]["change"], true);
+    assert_eq!(multisig_status(&r)["status"], "partial");
+    let after_a = st(r.data(), "psbt").to_string();
+    let ms = maps(&B64.decode(&after_a).expect("base64"));
+    let g = &ms[0];
+    assert!(g.iter().all(|(k, _)| k[0] != 0x00), "no unsigned tx in v2");
+    assert!(
+        g.contains(&(vec![0xfb], vec![2, 0, 0, 0])),
+        "answered in v2"
+    );
+    // The v2 fields of the input are kept; our partial signature added.
+    assert!(ms[1].iter().any(|(k, _)| k[0] == 0x0e));
+    assert!(ms[1].iter().any(|(k, _)| k[0] == 0x02 && k.len() == 34));
+    let r = sign_v2("b", &after_a);
+    r.expect_status(200);
+    assert_eq!(multisig_status(&r)["finalized"], true);
+    let tx: Transaction =
+        consensus::deserialize(&hex::decode(st(r.data(), "transaction")).expect("hex"))
+            .expect("tx");
+    // The same transaction as the v0 form describes.
+    assert_eq!(tx.compute_txid(), s.psbt.unsigned_tx.compute_txid());
+    verify_multisig(&tx, &s.prevouts, &s.ws, &[a.key(0, 0), b.key(0, 0)], false);
+
+    // Policy still applies: the recipient is not allowed.
+    let s = spend(
+        &all,
+        false,
+        100_000,
+        &[(foreign_address(1), 60_000)],
+        Some((&all, 39_000)),
+        &all,
+    );
+    expect_403_naming(&sign_v2("a", &to_v2(&s.psbt)), "allowed_recipients");
+    // A v2 PSBT with an unsigned tx, or without an input count, is a 400.
+    let mut bad = maps(&B64.decode(to_v2(&s.psbt)).expect("b64"));
+    bad[0].retain(|(k, _)| k[0] != 0x04);
+    expect_400_naming(&sign_v2("a", &B64.encode(write_maps(&bad))), "psbt");
+    let mut bad = maps(&B64.decode(to_v2(&s.psbt)).expect("b64"));
+    bad[0].insert(0, (vec![0x00], consensus::serialize(&s.psbt.unsigned_tx)));
+    expect_400_naming(&sign_v2("a", &B64.encode(write_maps(&bad))), "psbt");
+    // Version 1 is refused.
+    let mut bad = maps(&B64.decode(to_v2(&s.psbt)).expect("b64"));
+    for (k, v) in bad[0].iter_mut() {
+        if k[0] == 0xfb {
+            *v = vec![1, 0, 0, 0];
+        }
+    }
+    expect_400_naming(&sign_v2("a", &B64.encode(write_maps(&bad))), "psbt");
+}

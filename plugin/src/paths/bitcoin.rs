@@ -24,9 +24,10 @@ use crate::policy::{Intent, PolicyEntry, enforce};
 use crate::store::derived::DerivedKey;
 use crate::store::wallet::{Wallet, WalletKeys};
 
-const SYNOPSIS: &str = "Sign a PSBT (BIP-174 v0).";
+const SYNOPSIS: &str = "Sign a PSBT (BIP-174 v0 or BIP-370 v2).";
 const DESCRIPTION: &str = "\
-Signs every input of `psbt` (base64, at most 4 MB) whose bip32_derivation (or, for taproot \
+Signs every input of `psbt` (base64, at most 4 MB; BIP-174 version 0 or BIP-370 version 2, \
+answered in the same version) whose bip32_derivation (or, for taproot \
 key-path inputs, tap_bip32_derivation) names this wallet's master key fingerprint and whose \
 key derives to the listed key: P2WPKH, P2SH-P2WPKH, P2PKH and P2TR key-path inputs, with low-S \
 ECDSA or BIP-340 Schnorr signatures and the sighash type each input asks for. Inputs this \
@@ -53,7 +54,7 @@ pub fn sign_psbt_path() -> Path<Crypto> {
         .field(
             Field::string(
                 "psbt",
-                "The PSBT to sign, BIP-174 version 0, base64 encoded. Required.",
+                "The PSBT to sign, BIP-174 version 0 or BIP-370 version 2, base64 encoded. Required.",
             )
             .required(),
         )
