@@ -164,11 +164,9 @@ impl Psbt {
                         return Err(err("global xpub origin has the wrong length"));
                     }
                 }
-                GLOBAL_VERSION => {
-                    if k.len() != 1 || v.len() != 4 {
-                        return Err(err("global version has the wrong length"));
-                    }
-                    // Checked above: 0 here.
+                // The value was checked above: 0 here.
+                GLOBAL_VERSION if k.len() != 1 || v.len() != 4 => {
+                    return Err(err("global version has the wrong length"));
                 }
                 _ => {}
             }
@@ -229,10 +227,8 @@ impl Psbt {
             };
             match k[0] {
                 GLOBAL_UNSIGNED_TX => return Err(err("a psbt v2 has no global unsigned tx")),
-                GLOBAL_XPUB => {
-                    if k.len() != 79 || !valid_origin(v) {
-                        return Err(err("global xpub has the wrong length"));
-                    }
+                GLOBAL_XPUB if k.len() != 79 || !valid_origin(v) => {
+                    return Err(err("global xpub has the wrong length"));
                 }
                 GLOBAL_TX_VERSION if key_data_empty => tx_version = Some(u32_of(v)?),
                 GLOBAL_FALLBACK_LOCKTIME if key_data_empty => fallback_locktime = u32_of(v)?,
