@@ -647,6 +647,29 @@ fn malformed_multisig_inputs_are_refused_or_not_signed() {
         r.body
     );
 
+    // P2SH-P2WSH whose redeem script is the P2WSH of another script.
+    let (na, nb, nc) = three(1);
+    let mut s = spend(&[&na, &nb, &nc], true, 100_000, &pays, None, &[]);
+    let other = ms_script(2, &[na.key(0, 1), nb.key(0, 1), nc.key(0, 1)], true);
+    s.psbt.inputs[0].redeem_script = Some(ScriptBuf::new_p2wsh(&other.wscript_hash()));
+    let r = sign(&e, "a", &s.psbt, false);
+    expect_400_naming(&r, "psbt");
+    assert!(
+        r.errors().contains("redeem script does not match"),
+        "{}",
+        r.body
+    );
+    // The right redeem script but another witness script.
+    let mut s = spend(&[&na, &nb, &nc], true, 100_000, &pays, None, &[]);
+    s.psbt.inputs[0].witness_script = Some(other);
+    let r = sign(&e, "a", &s.psbt, false);
+    expect_400_naming(&r, "psbt");
+    assert!(
+        r.errors().contains("witness script does not match"),
+        "{}",
+        r.body
+    );
+
     // Our fingerprint with a path whose key is not the listed one: not ours.
     let mut s = spend(&all, false, 100_000, &pays, None, &all);
     let ak = a.key(0, 0);
