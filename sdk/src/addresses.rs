@@ -156,9 +156,32 @@ pub struct XpubResponse {
     /// Master fingerprint.
     #[serde(default)]
     pub fingerprint: Option<String>,
-    /// Bitcoin output descriptor.
+    /// Bitcoin output descriptor (single-key address types).
     #[serde(default)]
     pub descriptor: Option<String>,
+    /// BIP-48 multisig accounts: this wallet's descriptor key with origin,
+    /// `[fingerprint/48'/coin'/account'/script']xpub…/<0;1>/*`, for a
+    /// `wsh(sortedmulti(m, …))` descriptor with the cosigners' keys.
+    #[serde(default)]
+    pub descriptor_key: Option<String>,
+    /// Bitcoin address type of the account.
+    #[serde(default)]
+    pub address_type: Option<String>,
+    /// Bitcoin network.
+    #[serde(default)]
+    pub network: Option<String>,
+}
+
+impl XpubRequest {
+    /// The BIP-48 multisig account `account` on `network`:
+    /// `m/48'/coin'/account'/2'` for [`AddressType::P2wshMultisig`],
+    /// `…/1'` for [`AddressType::P2shP2wshMultisig`].
+    pub fn multisig(kind: AddressType, network: BitcoinNetwork, account: u32) -> Self {
+        XpubRequest::chain(Chain::Bitcoin)
+            .with_address_type(kind)
+            .with_network(network)
+            .with_account(account)
+    }
 }
 
 /// The addresses/xpub API area. Obtained with [`Client::addresses`].

@@ -57,6 +57,52 @@ pub struct SignedPsbt {
     /// Txid (when finalized).
     #[serde(default)]
     pub txid: Option<String>,
+    /// Multisig inputs this wallet signed, with their signature count.
+    #[serde(default)]
+    pub multisig: Vec<MultisigInput>,
+}
+
+/// A multisig input after `sign-psbt`.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MultisigInput {
+    /// Input index.
+    pub input: u32,
+    /// Signatures required (m).
+    pub threshold: u32,
+    /// Keys in the script (n).
+    pub keys: u32,
+    /// Partial signatures that verify (ours and the cosigners').
+    pub valid_signatures: u32,
+    /// Whether the input was finalized.
+    pub finalized: bool,
+    /// `partial`, `complete` (enough signatures, not finalized) or `finalized`.
+    pub status: String,
+}
+
+impl SignedPsbt {
+    /// Whether every multisig input this wallet signed is finalized.
+    pub fn multisig_finalized(&self) -> bool {
+        self.multisig.iter().all(|m| m.finalized)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multisig_status_deserializes() {
+        let r: SignedPsbt = serde_json::from_str(
+            r#"{"psbt":"x","signed_inputs":[0],"multisig":[{"input":0,"threshold":2,"keys":3,
+            "valid_signatures":1,"finalized":false,"status":"partial"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(r.multisig[0].valid_signatures, 1);
+        assert_eq!(r.multisig[0].status, "partial");
+        assert!(!r.multisig_finalized());
+    }
 }
 
 /// Bitcoin message signature format.

@@ -187,6 +187,12 @@ pub enum AddressType {
     /// Legacy (BIP-44).
     #[serde(rename = "p2pkh")]
     P2pkh,
+    /// BIP-48 multisig account, P2WSH (script type 2'): `xpub` only.
+    #[serde(rename = "p2wsh-multisig")]
+    P2wshMultisig,
+    /// BIP-48 multisig account, P2SH-P2WSH (script type 1'): `xpub` only.
+    #[serde(rename = "p2sh-p2wsh-multisig")]
+    P2shP2wshMultisig,
 }
 
 /// Which key of a wallet: `index`/`account`/`change`, or an explicit `path` (api.md "Key

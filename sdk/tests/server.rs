@@ -225,6 +225,36 @@ async fn hd_wallet(c: &Client, name: &str, raw: bool) {
         .expect("create");
 }
 
+/// BIP-48 export: the multisig account key and its descriptor key, whose
+/// origin is the account path under the wallet's master fingerprint.
+#[tokio::test]
+async fn multisig_account_xpub() {
+    let server = DevServer::with_plugin();
+    let c = client_for(&server);
+    hd_wallet(&c, "ms", false).await;
+    for (kind, script) in [
+        (AddressType::P2wshMultisig, 2),
+        (AddressType::P2shP2wshMultisig, 1),
+    ] {
+        let x = c
+            .addresses()
+            .xpub(
+                "ms",
+                &XpubRequest::multisig(kind, vault_crypto_sdk::BitcoinNetwork::Testnet, 1),
+            )
+            .await
+            .expect("xpub");
+        let path = format!("m/48'/1'/1'/{script}'");
+        assert_eq!(x.path.as_deref(), Some(path.as_str()));
+        assert!(x.xpub.starts_with("tpub"), "{}", x.xpub);
+        assert_eq!(
+            x.descriptor_key.as_deref(),
+            Some(format!("[73c5da0a/48'/1'/1'/{script}']{}/<0;1>/*", x.xpub).as_str())
+        );
+        assert!(x.descriptor.is_none());
+    }
+}
+
 #[tokio::test]
 async fn addresses_and_xpub_match_the_bip_vectors() {
     let server = DevServer::with_plugin();

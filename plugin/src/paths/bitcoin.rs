@@ -32,9 +32,10 @@ use crate::policy::{Intent, PolicyEntry};
 use crate::store::derived::DerivedKey;
 use crate::store::wallet::{Wallet, WalletKeys};
 
-const SYNOPSIS: &str = "Sign a PSBT (BIP-174 v0).";
+const SYNOPSIS: &str = "Sign a PSBT (BIP-174 v0 or BIP-370 v2).";
 const DESCRIPTION: &str = "\
-Signs every input of `psbt` (base64, at most 4 MB) whose bip32_derivation (or, for taproot \
+Signs every input of `psbt` (base64, at most 4 MB; BIP-174 version 0 or BIP-370 version 2, \
+answered in the same version) whose bip32_derivation (or, for taproot \
 key-path inputs, tap_bip32_derivation) names this wallet's master key fingerprint and whose \
 key derives to the listed key: P2WPKH, P2SH-P2WPKH, P2PKH and P2TR key-path inputs, with low-S \
 ECDSA or BIP-340 Schnorr signatures and the sighash type each input asks for. Inputs this \
@@ -51,7 +52,9 @@ outputs), which counts as spent value; with any amount limit every input amount 
 proven. The response's `intent` shows what was evaluated. Returns `psbt` (base64, signed), \
 `signed_inputs` (indices), `signers` ({input, address, path, public_key} per signed input; the \
 first one is also given as `address`, `path` and `public_key`) and, when finalize is true and \
-every input is complete, the network `transaction` (hex) and its `txid`.";
+every input is complete, the network `transaction` (hex) and its `txid`.
+
+Multisig co-signing: a P2WSH or P2SH-P2WSH input whose witness_script (hashing to the spent script; for P2SH-P2WSH its redeem_script being the script's P2WSH) is a multi/sortedmulti script (OP_m <compressed keys> OP_n OP_CHECKMULTISIG, n at most 20, no key twice) holding a key this wallet derives at a bip32_derivation naming its fingerprint gets this wallet's BIP-143 partial signature. `multisig` lists such inputs with {input, threshold, keys, valid_signatures, finalized, status}: every partial signature for a key of the script is verified, and with finalize an input holding at least threshold valid ones gets its final witness (empty dummy, signatures in script key order, witness script; plus the scriptSig for P2SH-P2WSH); otherwise it stays partial (status \"partial\"). With a policy, the whole transaction is evaluated as for single-key inputs. An output is multisig change only when every input this wallet signs spends the same multisig (same script type, threshold and proven account keys) and the output pays that multisig at m/.../1/i: its witness_script has the same threshold and keys each proven at .../1/i (one i): this wallet's from its seed at its BIP-48 account, every cosigner's by deriving it from a PSBT_GLOBAL_XPUB entry whose origin is the key's account; anything unproven is a recipient.";
 
 pub fn sign_psbt_path() -> Path<Crypto> {
     Path::new("wallets/{name}/bitcoin/sign-psbt")
@@ -59,7 +62,7 @@ pub fn sign_psbt_path() -> Path<Crypto> {
         .field(
             Field::string(
                 "psbt",
-                "The PSBT to sign, BIP-174 version 0, base64 encoded. Required.",
+                "The PSBT to sign, BIP-174 version 0 or BIP-370 version 2, base64 encoded. Required.",
             )
             .required(),
         )
@@ -389,6 +392,29 @@ async fn sign(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
     out.insert("psbt".into(), json!(signed.psbt.to_base64()));
     out.insert("signed_inputs".into(), json!(signed.signed_inputs));
     out.insert("signers".into(), Value::Array(signer_list));
+    let multisig: Vec<Value> = signed
+        .multisig
+        .iter()
+        .map(|m| {
+            json!({
+                "input": m.index,
+                "threshold": m.threshold,
+                "keys": m.keys,
+                "valid_signatures": m.valid_signatures,
+                "finalized": m.finalized,
+                "status": if m.finalized {
+                    "finalized"
+                } else if m.valid_signatures >= m.threshold {
+                    "complete"
+                } else {
+                    "partial"
+                },
+            })
+        })
+        .collect();
+    if !multisig.is_empty() {
+        out.insert("multisig".into(), Value::Array(multisig));
+    }
     out.insert("network".into(), json!(network.as_str()));
     out.insert("intent".into(), intent);
     if let (Some(tx), Some(txid)) = (&signed.transaction, &signed.txid) {

@@ -110,7 +110,7 @@ pub fn account_descriptor(
 }
 
 /// A BIP-32 extended public key: Base58Check of 78 bytes with a public version.
-fn validate_xpub(xpub: &str) -> Result<(), BitcoinError> {
+pub(crate) fn validate_xpub(xpub: &str) -> Result<(), BitcoinError> {
     let data = base58check_decode(xpub).ok_or(BitcoinError::InvalidXpub)?;
     // xpub 0488b21e, tpub 043587cf (BIP-32 serialization format).
     if data.len() != 78

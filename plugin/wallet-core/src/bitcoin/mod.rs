@@ -11,6 +11,7 @@ mod descriptor;
 mod error;
 mod hash;
 mod message;
+mod multisig;
 mod network;
 mod psbt;
 mod sighash;
@@ -28,6 +29,10 @@ pub use message::{
     bip322_message_hash, bip322_to_sign, bip322_to_spend, legacy_message_hash, sign_message_bip322,
     sign_message_legacy,
 };
+pub use multisig::{
+    MAX_MULTISIG_KEYS, Multisig, multisig_descriptor_key, multisig_script, p2sh_p2wsh_script,
+    p2wsh_script, parse_multisig,
+};
 pub use network::{AddressType, HARDENED, Network, account_path, default_path, format_path};
 pub use psbt::{MAX_PSBT_BYTES, Psbt};
 pub use sighash::{
@@ -36,8 +41,9 @@ pub use sighash::{
     taproot_sigmsg,
 };
 pub use sign::{
-    InputInfo, MAX_CHANGE_INDEX, MAX_DERIVATION_STEPS, MAX_TX_WEIGHT, OutputInfo, PsbtSummary,
-    Secp256k1KeySource, SignOptions, SignedPsbt, extract, sign_psbt, summarize_psbt,
+    InputInfo, MAX_CHANGE_INDEX, MAX_DERIVATION_STEPS, MAX_TX_WEIGHT, MAX_XPUB_DERIVATIONS,
+    MultisigInput, OutputInfo, PsbtSummary, Secp256k1KeySource, SignOptions, SignedPsbt, extract,
+    sign_psbt, summarize_psbt,
 };
 pub use tx::{Transaction, TxIn, TxOut};
 

@@ -5,7 +5,7 @@
 use k256::PublicKey;
 
 use super::BitcoinError;
-use super::tx::{Reader, Transaction, TxOut, parse_witness, write_var_bytes};
+use super::tx::{Reader, Transaction, TxIn, TxOut, parse_witness, write_var_bytes};
 
 /// The largest PSBT we accept (decoded bytes). Standard transactions are
 /// below 400 kB; previous transactions included for legacy inputs add more.
@@ -28,6 +28,20 @@ pub type Map = Vec<(Vec<u8>, Vec<u8>)>;
 pub(crate) const GLOBAL_UNSIGNED_TX: u8 = 0x00;
 pub(crate) const GLOBAL_XPUB: u8 = 0x01;
 pub(crate) const GLOBAL_VERSION: u8 = 0xfb;
+// BIP-370 (PSBT v2) global types.
+const GLOBAL_TX_VERSION: u8 = 0x02;
+const GLOBAL_FALLBACK_LOCKTIME: u8 = 0x03;
+const GLOBAL_INPUT_COUNT: u8 = 0x04;
+const GLOBAL_OUTPUT_COUNT: u8 = 0x05;
+const GLOBAL_TX_MODIFIABLE: u8 = 0x06;
+// BIP-370 input and output types.
+const IN_PREVIOUS_TXID: u8 = 0x0e;
+const IN_OUTPUT_INDEX: u8 = 0x0f;
+const IN_SEQUENCE: u8 = 0x10;
+const IN_REQUIRED_TIME_LOCKTIME: u8 = 0x11;
+const IN_REQUIRED_HEIGHT_LOCKTIME: u8 = 0x12;
+const OUT_AMOUNT: u8 = 0x03;
+const OUT_SCRIPT: u8 = 0x04;
 // Input types.
 pub(crate) const IN_NON_WITNESS_UTXO: u8 = 0x00;
 pub(crate) const IN_WITNESS_UTXO: u8 = 0x01;
@@ -51,9 +65,13 @@ pub(crate) const OUT_BIP32_DERIVATION: u8 = 0x02;
 pub(crate) const OUT_TAP_INTERNAL_KEY: u8 = 0x05;
 pub(crate) const OUT_TAP_BIP32_DERIVATION: u8 = 0x07;
 
-/// A parsed, structurally validated PSBT v0.
+/// A parsed, structurally validated PSBT, version 0 (BIP-174) or 2
+/// (BIP-370). A v2 PSBT's transaction is built from its per-input and
+/// per-output fields; it is written back as v2 (the maps as they are,
+/// plus what the signer and finalizer add).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Psbt {
+    pub(crate) version: u32,
     pub(crate) global: Map,
     pub(crate) tx: Transaction,
     pub(crate) inputs: Vec<Map>,
@@ -106,6 +124,15 @@ impl Psbt {
             return Err(err("missing magic bytes"));
         }
         let global = read_map(&mut r)?;
+        let version = match get(&global, &[GLOBAL_VERSION]) {
+            None | Some([0, 0, 0, 0]) => 0,
+            Some([2, 0, 0, 0]) => 2,
+            Some(v) if v.len() == 4 => return Err(err("only psbt versions 0 and 2 are supported")),
+            Some(_) => return Err(err("global version has the wrong length")),
+        };
+        if version == 2 {
+            return Self::parse_v2(global, r);
+        }
         let mut tx = None;
         for (k, v) in &global {
             match k[0] {
@@ -137,13 +164,9 @@ impl Psbt {
                         return Err(err("global xpub origin has the wrong length"));
                     }
                 }
-                GLOBAL_VERSION => {
-                    if k.len() != 1 || v.len() != 4 {
-                        return Err(err("global version has the wrong length"));
-                    }
-                    if v != &[0, 0, 0, 0] {
-                        return Err(err("only psbt version 0 is supported"));
-                    }
+                // The value was checked above: 0 here.
+                GLOBAL_VERSION if k.len() != 1 || v.len() != 4 => {
+                    return Err(err("global version has the wrong length"));
                 }
                 _ => {}
             }
@@ -165,6 +188,165 @@ impl Psbt {
             return Err(err("trailing data after the last output map"));
         }
         Ok(Self {
+            version: 0,
+            global,
+            tx,
+            inputs,
+            outputs,
+        })
+    }
+
+    /// The PSBT version: 0 (BIP-174) or 2 (BIP-370).
+    pub fn version(&self) -> u32 {
+        self.version
+    }
+
+    /// BIP-370: the rest of a v2 PSBT after its global map.
+    fn parse_v2(global: Map, mut r: Reader<'_>) -> Result<Self, BitcoinError> {
+        let mut tx_version = None;
+        let mut fallback_locktime = 0u32;
+        let (mut n_in, mut n_out) = (None, None);
+        let count = |v: &[u8], remaining: usize| -> Result<usize, BitcoinError> {
+            let mut c = Reader::new(v);
+            let n = c.compact_size().map_err(truncated)?;
+            if !c.is_empty() {
+                return Err(err("global count has extra data"));
+            }
+            // Every map takes at least its terminating byte.
+            usize::try_from(n)
+                .ok()
+                .filter(|n| *n <= remaining)
+                .ok_or_else(|| err("global count larger than the psbt"))
+        };
+        for (k, v) in &global {
+            let key_data_empty = k.len() == 1;
+            let u32_of = |v: &[u8]| -> Result<u32, BitcoinError> {
+                <[u8; 4]>::try_from(v)
+                    .map(u32::from_le_bytes)
+                    .map_err(|_| err(format!("global field 0x{:02x} has the wrong length", k[0])))
+            };
+            match k[0] {
+                GLOBAL_UNSIGNED_TX => return Err(err("a psbt v2 has no global unsigned tx")),
+                GLOBAL_XPUB if k.len() != 79 || !valid_origin(v) => {
+                    return Err(err("global xpub has the wrong length"));
+                }
+                GLOBAL_TX_VERSION if key_data_empty => tx_version = Some(u32_of(v)?),
+                GLOBAL_FALLBACK_LOCKTIME if key_data_empty => fallback_locktime = u32_of(v)?,
+                GLOBAL_INPUT_COUNT if key_data_empty => n_in = Some(count(v, r.remaining())?),
+                GLOBAL_OUTPUT_COUNT if key_data_empty => n_out = Some(count(v, r.remaining())?),
+                GLOBAL_TX_MODIFIABLE if key_data_empty && v.len() != 1 => {
+                    return Err(err("global tx modifiable has the wrong length"));
+                }
+                GLOBAL_TX_VERSION
+                | GLOBAL_FALLBACK_LOCKTIME
+                | GLOBAL_INPUT_COUNT
+                | GLOBAL_OUTPUT_COUNT
+                | GLOBAL_TX_MODIFIABLE
+                | GLOBAL_VERSION
+                    if !key_data_empty =>
+                {
+                    return Err(err(format!("global field 0x{:02x} has key data", k[0])));
+                }
+                _ => {}
+            }
+        }
+        let tx_version = tx_version.ok_or_else(|| err("psbt v2 without a tx version"))?;
+        let n_in = n_in.ok_or_else(|| err("psbt v2 without an input count"))?;
+        let n_out = n_out.ok_or_else(|| err("psbt v2 without an output count"))?;
+        let mut inputs = Vec::with_capacity(n_in);
+        let mut tx_inputs = Vec::with_capacity(n_in);
+        // BIP-370 lock time: the max of the kind every input with a
+        // requirement supports (height preferred), else the fallback.
+        let (mut height_ok, mut time_ok, mut any_required) = (true, true, false);
+        let (mut max_height, mut max_time) = (0u32, 0u32);
+        for _ in 0..n_in {
+            let m = read_map(&mut r)?;
+            validate_input(&m)?;
+            let u32_field = |t: u8| -> Result<Option<u32>, BitcoinError> {
+                match get(&m, &[t]) {
+                    None => Ok(None),
+                    Some(v) => <[u8; 4]>::try_from(v)
+                        .map(|b| Some(u32::from_le_bytes(b)))
+                        .map_err(|_| err(format!("input field 0x{t:02x} has the wrong length"))),
+                }
+            };
+            let prev_txid: [u8; 32] = get(&m, &[IN_PREVIOUS_TXID])
+                .and_then(|v| v.try_into().ok())
+                .ok_or_else(|| err("psbt v2 input without a 32-byte previous txid"))?;
+            let prev_vout = u32_field(IN_OUTPUT_INDEX)?
+                .ok_or_else(|| err("psbt v2 input without an output index"))?;
+            let sequence = u32_field(IN_SEQUENCE)?.unwrap_or(0xffff_ffff);
+            let time = u32_field(IN_REQUIRED_TIME_LOCKTIME)?;
+            let height = u32_field(IN_REQUIRED_HEIGHT_LOCKTIME)?;
+            if time.is_some_and(|t| t < 500_000_000) {
+                return Err(err("required time lock time below 500000000"));
+            }
+            if height.is_some_and(|h| h == 0 || h >= 500_000_000) {
+                return Err(err("required height lock time out of range"));
+            }
+            if time.is_some() || height.is_some() {
+                any_required = true;
+                height_ok &= height.is_some();
+                time_ok &= time.is_some();
+                max_height = max_height.max(height.unwrap_or(0));
+                max_time = max_time.max(time.unwrap_or(0));
+            }
+            tx_inputs.push(TxIn {
+                prev_txid,
+                prev_vout,
+                script_sig: Vec::new(),
+                sequence,
+                witness: Vec::new(),
+            });
+            inputs.push(m);
+        }
+        let lock_time = if !any_required {
+            fallback_locktime
+        } else if height_ok {
+            max_height
+        } else if time_ok {
+            max_time
+        } else {
+            return Err(err("inputs require incompatible lock time kinds"));
+        };
+        let mut outputs = Vec::with_capacity(n_out);
+        let mut tx_outputs = Vec::with_capacity(n_out);
+        for _ in 0..n_out {
+            let m = read_map(&mut r)?;
+            validate_output(&m)?;
+            let value = get(&m, &[OUT_AMOUNT])
+                .and_then(|v| <[u8; 8]>::try_from(v).ok())
+                .map(u64::from_le_bytes)
+                .filter(|v| *v <= i64::MAX as u64)
+                .ok_or_else(|| err("psbt v2 output without an 8-byte non-negative amount"))?;
+            let script_pubkey = get(&m, &[OUT_SCRIPT])
+                .ok_or_else(|| err("psbt v2 output without a script"))?
+                .to_vec();
+            tx_outputs.push(TxOut {
+                value,
+                script_pubkey,
+            });
+            outputs.push(m);
+        }
+        if !r.is_empty() {
+            return Err(err("trailing data after the last output map"));
+        }
+        let tx = Transaction {
+            version: tx_version,
+            inputs: tx_inputs,
+            outputs: tx_outputs,
+            lock_time,
+        };
+        let len = tx.serialize_no_witness().len();
+        if len > MAX_UNSIGNED_TX_BYTES {
+            return Err(BitcoinError::TooLarge {
+                what: "psbt unsigned transaction",
+                len,
+                max: MAX_UNSIGNED_TX_BYTES,
+            });
+        }
+        Ok(Self {
+            version: 2,
             global,
             tx,
             inputs,
@@ -485,5 +667,68 @@ mod tests {
             Psbt::parse(&b),
             Err(BitcoinError::TooLarge { .. })
         ));
+    }
+
+    fn kv(out: &mut Vec<u8>, k: &[u8], v: &[u8]) {
+        out.push(k.len() as u8);
+        out.extend_from_slice(k);
+        out.push(v.len() as u8);
+        out.extend_from_slice(v);
+    }
+
+    /// A v2 PSBT of one output and inputs with the given (height, time)
+    /// lock time requirements (BIP-370).
+    fn v2(reqs: &[(Option<u32>, Option<u32>)], n_in: u8) -> Vec<u8> {
+        let mut b = MAGIC.to_vec();
+        kv(&mut b, &[GLOBAL_VERSION], &2u32.to_le_bytes());
+        kv(&mut b, &[GLOBAL_TX_VERSION], &2u32.to_le_bytes());
+        kv(&mut b, &[GLOBAL_FALLBACK_LOCKTIME], &77u32.to_le_bytes());
+        kv(&mut b, &[GLOBAL_INPUT_COUNT], &[n_in]);
+        kv(&mut b, &[GLOBAL_OUTPUT_COUNT], &[1]);
+        b.push(0);
+        for (i, (h, t)) in reqs.iter().enumerate() {
+            kv(&mut b, &[IN_PREVIOUS_TXID], &[i as u8; 32]);
+            kv(&mut b, &[IN_OUTPUT_INDEX], &0u32.to_le_bytes());
+            if let Some(h) = h {
+                kv(&mut b, &[IN_REQUIRED_HEIGHT_LOCKTIME], &h.to_le_bytes());
+            }
+            if let Some(t) = t {
+                kv(&mut b, &[IN_REQUIRED_TIME_LOCKTIME], &t.to_le_bytes());
+            }
+            b.push(0);
+        }
+        kv(&mut b, &[OUT_AMOUNT], &1000u64.to_le_bytes());
+        kv(&mut b, &[OUT_SCRIPT], &[0x51]);
+        b.push(0);
+        b
+    }
+
+    /// BIP-370's lock time rule, the fallback, and bounds; a v2 PSBT
+    /// re-serializes byte for byte (it is answered in v2).
+    #[test]
+    fn psbt_v2_lock_time_and_bounds() {
+        let t = 600_000_000;
+        let lt = |reqs: &[(Option<u32>, Option<u32>)]| {
+            Psbt::parse(&v2(reqs, reqs.len() as u8)).map(|p| p.unsigned_tx().lock_time)
+        };
+        assert_eq!(lt(&[(None, None), (None, None)]).unwrap(), 77);
+        // Height is chosen when every input with a requirement has one.
+        assert_eq!(lt(&[(Some(100), Some(t)), (Some(200), None)]).unwrap(), 200);
+        assert_eq!(
+            lt(&[(Some(100), Some(t)), (None, Some(t + 5))]).unwrap(),
+            t + 5
+        );
+        assert!(lt(&[(Some(100), None), (None, Some(t))]).is_err());
+        // Out-of-range requirements.
+        assert!(lt(&[(Some(0), None)]).is_err());
+        assert!(lt(&[(None, Some(5))]).is_err());
+        let b = v2(&[(None, None)], 1);
+        let p = Psbt::parse(&b).unwrap();
+        assert_eq!(p.version(), 2);
+        assert_eq!(p.unsigned_tx().inputs[0].sequence, 0xffff_ffff);
+        assert_eq!(p.serialize(), b);
+        // An input count larger than the PSBT, or one more map than there is.
+        assert!(Psbt::parse(&v2(&[(None, None)], 200)).is_err());
+        assert!(Psbt::parse(&v2(&[(None, None)], 2)).is_err());
     }
 }

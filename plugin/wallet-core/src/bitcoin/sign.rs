@@ -10,7 +10,10 @@ use super::address::{
     CompressedPublicKey, address_from_script, p2pkh_script, p2sh_script, p2tr_script,
     p2wpkh_script, taproot_tweak_public_key, taproot_tweak_scalar,
 };
-use super::hash::hash160;
+use super::hash::{hash160, sha256};
+use super::multisig::{
+    Multisig, derive_from_xpub, p2sh_p2wsh_script, p2wsh_script, parse_multisig,
+};
 use super::psbt::*;
 use super::sighash::{
     Prevouts, SIGHASH_ALL, SIGHASH_ANYONECANPAY, SIGHASH_DEFAULT, SIGHASH_SINGLE, TxHashes,
@@ -124,6 +127,26 @@ pub struct SignedPsbt {
     pub transaction: Option<Vec<u8>>,
     /// Its txid (display hex), with `transaction`.
     pub txid: Option<String>,
+    /// Every multisig input this call signed, with how many valid
+    /// signatures it holds now and whether it was finalized.
+    pub multisig: Vec<MultisigInput>,
+}
+
+/// The state of a multisig input after [`sign_psbt`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MultisigInput {
+    /// Input index.
+    pub index: usize,
+    /// Signatures required (m).
+    pub threshold: usize,
+    /// Keys in the script (n).
+    pub keys: usize,
+    /// Partial signatures for keys of the script that verify against this
+    /// input's BIP-143 sighash (ours and the cosigners').
+    pub valid_signatures: usize,
+    /// Whether the input was finalized (with `finalize` and at least
+    /// `threshold` valid signatures).
+    pub finalized: bool,
 }
 
 /// One output of the transaction, for policy checks.
@@ -198,6 +221,11 @@ enum Kind {
     P2shP2wpkh([u8; 20]),
     P2pkh([u8; 20]),
     P2tr([u8; 32]),
+    /// P2WSH (the witness script's SHA-256); signed only when the witness
+    /// script is a `multi`/`sortedmulti` script.
+    P2wsh([u8; 32]),
+    /// P2SH-P2WSH (the witness script's SHA-256).
+    P2shP2wsh([u8; 32]),
 }
 
 /// The spend type of an input from its spent scriptPubKey (and redeem script).
@@ -205,12 +233,16 @@ fn classify(spk: &[u8], redeem: Option<&[u8]>) -> Option<Kind> {
     match spk {
         [0x00, 0x14, h @ ..] if h.len() == 20 => Some(Kind::P2wpkh(h.try_into().ok()?)),
         [0x51, 0x20, x @ ..] if x.len() == 32 => Some(Kind::P2tr(x.try_into().ok()?)),
+        [0x00, 0x20, h @ ..] if h.len() == 32 => Some(Kind::P2wsh(h.try_into().ok()?)),
         [0x76, 0xa9, 0x14, h @ .., 0x88, 0xac] if h.len() == 20 => {
             Some(Kind::P2pkh(h.try_into().ok()?))
         }
         [0xa9, 0x14, sh @ .., 0x87] if sh.len() == 20 => match redeem? {
             r @ [0x00, 0x14, h @ ..] if h.len() == 20 && hash160(r) == sh => {
                 Some(Kind::P2shP2wpkh(h.try_into().ok()?))
+            }
+            r @ [0x00, 0x20, h @ ..] if h.len() == 32 && hash160(r) == sh => {
+                Some(Kind::P2shP2wsh(h.try_into().ok()?))
             }
             _ => None,
         },
@@ -271,14 +303,47 @@ pub fn sign_psbt(
     // The BIP-143/341 hashes every input shares, once (signing stays linear).
     let hashes = TxHashes::new(&tx, all_spent.as_deref());
     let mut signed = Vec::with_capacity(plans.len());
+    let mut multisig_plans = Vec::new();
     for (i, plan) in plans {
         let shared = Shared {
             tx: &tx,
             hashes: &hashes,
             all_spent: all_spent.as_deref(),
         };
+        if let Some((ms, ws)) = &plan.multisig {
+            multisig_plans.push((i, ms.clone(), ws.clone(), plan.kind, plan.utxo.value));
+        }
         sign_planned(&mut psbt, i, &shared, plan, keys, options)?;
         signed.push(i);
+    }
+
+    // Multisig inputs: count the valid signatures (ours and the
+    // cosigners'), and finalize those that reached the threshold.
+    let mut multisig = Vec::with_capacity(multisig_plans.len());
+    for (i, ms, ws, kind, value) in multisig_plans {
+        let sigs = valid_multisig_signatures(&psbt.inputs[i], &ms, &ws, &tx, &hashes, i, value);
+        let valid = sigs.iter().filter(|s| s.is_some()).count();
+        let finalized = options.finalize && valid >= ms.threshold;
+        if finalized {
+            let mut witness = vec![Vec::new()];
+            witness.extend(sigs.into_iter().flatten().take(ms.threshold));
+            witness.push(ws.clone());
+            let script_sig = if matches!(kind, Kind::P2shP2wsh(_)) {
+                let mut ss = Vec::new();
+                push_data(&mut ss, &p2wsh_script(&ws));
+                ss
+            } else {
+                Vec::new()
+            };
+            write_final(&mut psbt, i, script_sig, witness);
+        }
+        multisig.push(MultisigInput {
+            index: i,
+            threshold: ms.threshold,
+            keys: ms.keys.len(),
+            valid_signatures: valid,
+            finalized,
+        });
     }
 
     let (mut transaction, mut txid) = (None, None);
@@ -298,7 +363,49 @@ pub fn sign_psbt(
         signed_inputs: signed,
         transaction,
         txid,
+        multisig,
     })
+}
+
+/// For each key of a multisig script, in script order, its partial
+/// signature when it verifies: strict DER, low S, a sighash type the input
+/// allows (its PSBT_IN_SIGHASH_TYPE when given), over the BIP-143 sighash
+/// with the witness script as script code. Invalid ones count as absent.
+fn valid_multisig_signatures(
+    m: &Map,
+    ms: &Multisig,
+    ws: &[u8],
+    tx: &Transaction,
+    hashes: &TxHashes,
+    i: usize,
+    value: u64,
+) -> Vec<Option<Vec<u8>>> {
+    use k256::ecdsa::signature::hazmat::PrehashVerifier as _;
+    let wanted = requested_sighash(m);
+    ms.keys
+        .iter()
+        .map(|key| {
+            let mut k = vec![IN_PARTIAL_SIG];
+            k.extend_from_slice(key);
+            let v = get(m, &k)?;
+            // DER of two 33-byte integers is at most 72 bytes, plus the type.
+            if v.len() < 9 || v.len() > 73 {
+                return None;
+            }
+            let ht = u32::from(v[v.len() - 1]);
+            if !matches!(ht, 0x01..=0x03 | 0x81..=0x83) || wanted.is_some_and(|t| t != ht) {
+                return None;
+            }
+            let sig = k256::ecdsa::Signature::from_der(&v[..v.len() - 1]).ok()?;
+            if sig.normalize_s().is_some() {
+                return None;
+            }
+            let digest = segwit_v0_sighash_with(tx, hashes, i, ws, value, ht)?;
+            let vk = k256::ecdsa::VerifyingKey::from_sec1_bytes(key).ok()?;
+            vk.verify_prehash(&digest, &sig).ok()?;
+            Some(v.to_vec())
+        })
+        .collect()
 }
 
 /// The bounds checked before any work: the unsigned transaction's weight
@@ -453,6 +560,8 @@ struct Plan {
     hash_type: u32,
     utxo: TxOut,
     signer: PlanSigner,
+    /// For P2WSH and P2SH-P2WSH: the multisig and its witness script.
+    multisig: Option<(Multisig, Vec<u8>)>,
 }
 
 enum PlanSigner {
@@ -526,6 +635,7 @@ fn plan_input(
                 path,
                 merkle_root,
             },
+            multisig: None,
         }));
     }
 
@@ -548,15 +658,39 @@ fn plan_input(
         // Not a script type we sign; leave it alone.
         None => return Ok(None),
     };
+    let multisig = match kind {
+        Kind::P2wsh(h) | Kind::P2shP2wsh(h) => {
+            let Some(ws) = get(m, &[IN_WITNESS_SCRIPT]) else {
+                return Err(bad(i, "p2wsh input without a witness script"));
+            };
+            if sha256(ws) != h {
+                return Err(bad(i, "witness script does not match the spent script"));
+            }
+            match parse_multisig(ws).map_err(|reason| bad(i, reason))? {
+                Some(ms) => Some((ms, ws.to_vec())),
+                // Another script type: not one we sign.
+                None => return Ok(None),
+            }
+        }
+        _ => None,
+    };
     let hash_type = sighash_type(m, i, false)?;
     if hash_type & 0x1f == SIGHASH_SINGLE && i >= tx.outputs.len() {
         return Err(bad(i, "sighash single without a matching output"));
     }
+    // Only keys whose derivation we recomputed (our_ecdsa_keys) and that
+    // the spent script pays.
     let signers: Vec<_> = ours
         .into_iter()
         .filter(|(pk, _)| {
             let pkh = hash160(&pk.to_bytes());
-            matches!(kind, Kind::P2wpkh(h) | Kind::P2shP2wpkh(h) | Kind::P2pkh(h) if h == pkh)
+            match &multisig {
+                Some((ms, _)) => ms.keys.contains(&pk.to_bytes()),
+                None => matches!(
+                    kind,
+                    Kind::P2wpkh(h) | Kind::P2shP2wpkh(h) | Kind::P2pkh(h) if h == pkh
+                ),
+            }
         })
         .collect();
     if signers.is_empty() {
@@ -571,6 +705,7 @@ fn plan_input(
         hash_type,
         utxo,
         signer: PlanSigner::Ecdsa(signers),
+        multisig,
     }))
 }
 
@@ -692,6 +827,14 @@ fn sign_planned(
                         .ok_or(bad(i, "input index out of range"))?
                     }
                     Kind::P2pkh(_) => legacy_sighash(tx, i, &plan.utxo.script_pubkey, hash_type),
+                    Kind::P2wsh(_) | Kind::P2shP2wsh(_) => {
+                        let (_, ws) = plan
+                            .multisig
+                            .as_ref()
+                            .ok_or(bad(i, "p2wsh input without a multisig script"))?;
+                        segwit_v0_sighash_with(tx, hashes, i, ws, plan.utxo.value, hash_type)
+                            .ok_or(bad(i, "input index out of range"))?
+                    }
                     Kind::P2tr(_) => return Err(bad(i, "taproot input planned as ecdsa")),
                 };
                 let sig: k256::ecdsa::Signature = sk
@@ -763,6 +906,9 @@ fn finalize_input(psbt: &mut Psbt, i: usize, utxo: Option<&TxOut>) {
         })
     };
     let (script_sig, witness): (Vec<u8>, Vec<Vec<u8>>) = match kind {
+        // Multisig inputs are finalized by `sign_psbt`, which verifies
+        // every signature first.
+        Kind::P2wsh(_) | Kind::P2shP2wsh(_) => return,
         Kind::P2wpkh(h) => match ecdsa_sig(&h) {
             Some((sig, pk)) => (Vec::new(), vec![sig, pk]),
             None => return,
@@ -799,6 +945,12 @@ fn finalize_input(psbt: &mut Psbt, i: usize, utxo: Option<&TxOut>) {
             None => return,
         },
     };
+    write_final(psbt, i, script_sig, witness);
+}
+
+/// Set an input's final scriptSig and witness, and clear what BIP-174 says
+/// a finalizer clears.
+fn write_final(psbt: &mut Psbt, i: usize, script_sig: Vec<u8>, witness: Vec<Vec<u8>>) {
     // BIP-174: keep only the UTXOs and unknown/proprietary fields.
     let m = &mut psbt.inputs[i];
     m.retain(|(k, _)| {
@@ -903,12 +1055,26 @@ pub fn summarize_psbt(
     let fingerprint = keys.master_fingerprint();
     check_work(psbt, fingerprint)?;
     let single_key = keys.is_single_key();
+    let spent = spent_outputs(psbt);
+    let plans = plan_inputs(psbt, &spent, keys, fingerprint)?;
+    let mut proof = KeyProof {
+        keys,
+        fingerprint,
+        network,
+        xpubs: global_xpubs(psbt),
+        budget: MAX_XPUB_DERIVATIONS,
+    };
+    let wallet = multisig_wallet(psbt, &plans, &mut proof)?;
     let mut outputs = Vec::with_capacity(psbt.tx.outputs.len());
     let mut spend_value: u64 = 0;
     let mut out_total: u64 = 0;
     for (index, (o, m)) in psbt.tx.outputs.iter().zip(&psbt.outputs).enumerate() {
         let is_change =
-            is_change_output(&o.script_pubkey, m, keys, fingerprint, network, single_key)?;
+            is_change_output(&o.script_pubkey, m, keys, fingerprint, network, single_key)?
+                || match &wallet {
+                    Some(w) => is_multisig_change(&o.script_pubkey, m, w, &mut proof)?,
+                    None => false,
+                };
         if !is_change {
             spend_value = spend_value
                 .checked_add(o.value)
@@ -926,8 +1092,6 @@ pub fn summarize_psbt(
         });
     }
 
-    let spent = spent_outputs(psbt);
-    let plans = plan_inputs(psbt, &spent, keys, fingerprint)?;
     let mut inputs = Vec::with_capacity(psbt.inputs.len());
     let mut in_total: Option<u64> = Some(0);
     for (index, (m, utxo)) in psbt.inputs.iter().zip(&spent).enumerate() {
@@ -1051,6 +1215,25 @@ fn estimate_weight(psbt: &Psbt, spent: &[Option<TxOut>], plans: &[(usize, Plan)]
                 base += script_sig(P2PKH_SCRIPT_SIG);
                 witness += 1;
             }
+            Some(Kind::P2wsh(_) | Kind::P2shP2wsh(_)) => {
+                let ms = get(m, &[IN_WITNESS_SCRIPT]).and_then(|ws| {
+                    parse_multisig(ws)
+                        .ok()
+                        .flatten()
+                        .map(|ms| (ms.threshold as u64, ws.len()))
+                });
+                match ms {
+                    Some((t, len)) => {
+                        // Count, the empty dummy, m signatures, the script.
+                        witness += 1 + 1 + t * (1 + ECDSA_SIG) + compact_size_len(len) + len as u64;
+                        if matches!(kind, Some(Kind::P2shP2wsh(_))) {
+                            base += script_sig(1 + 34);
+                        }
+                        segwit = true;
+                    }
+                    None => witness += 1,
+                }
+            }
             Some(Kind::P2tr(_)) => {
                 let explicit = requested_sighash(m).is_some_and(|t| t != SIGHASH_DEFAULT);
                 witness += 1 + 1 + if explicit { 65 } else { 64 };
@@ -1141,4 +1324,225 @@ fn is_change_output(
         }
     }
     Ok(false)
+}
+
+/// The most cosigner key derivations (two BIP-32 public steps each) one
+/// PSBT may ask for when proving multisig keys from `PSBT_GLOBAL_XPUB`
+/// entries. A 20-key script needs 20 per input and per change output.
+pub const MAX_XPUB_DERIVATIONS: usize = 4_096;
+
+/// Who a multisig key belongs to, proven: one of our own BIP-48 accounts
+/// (derived from our seed), or a cosigner's account xpub (chain code and
+/// key, 65 bytes) from which the key was derived.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum KeyOwner {
+    Ours(Vec<u32>),
+    Xpub(Vec<u8>),
+}
+
+/// The multisig every input of ours spends from, its keys proven.
+struct MultisigWallet {
+    nested: bool,
+    threshold: usize,
+    /// Owners in script order, when every input lists them in one order.
+    ordered: Option<Vec<KeyOwner>>,
+    /// Owners sorted (the set of accounts).
+    set: Vec<KeyOwner>,
+    /// Every input's script is sorted (`sortedmulti`).
+    sorted: bool,
+}
+
+struct KeyProof<'a> {
+    keys: &'a dyn Secp256k1KeySource,
+    fingerprint: [u8; 4],
+    network: Network,
+    /// Global xpubs by origin (fingerprint and path, as PSBT bytes).
+    xpubs: std::collections::BTreeMap<Vec<u8>, Vec<Vec<u8>>>,
+    budget: usize,
+}
+
+fn global_xpubs(psbt: &Psbt) -> std::collections::BTreeMap<Vec<u8>, Vec<Vec<u8>>> {
+    let mut out: std::collections::BTreeMap<Vec<u8>, Vec<Vec<u8>>> = Default::default();
+    for (k, v) in &psbt.global {
+        if k[0] == GLOBAL_XPUB && k.len() == 79 {
+            out.entry(v.clone()).or_default().push(k[1..].to_vec());
+        }
+    }
+    out
+}
+
+impl KeyProof<'_> {
+    /// The proven owner of a multisig `key` listed with `derivation_type`
+    /// in `m`, and its index: the key's origin must be
+    /// `account/chain/index` with `chain` 0 or 1 (exactly 1 when
+    /// `change_only`) and `index` below [`MAX_CHANGE_INDEX`]; ours when
+    /// the account is our BIP-48 account for this script type and network
+    /// and our seed derives the key there; a cosigner's when a global xpub
+    /// with that origin derives it. `None` when nothing proves it.
+    fn owner(
+        &mut self,
+        key: &[u8; 33],
+        m: &Map,
+        derivation_type: u8,
+        nested: bool,
+        change_only: bool,
+    ) -> Result<Option<(KeyOwner, u32)>, BitcoinError> {
+        let mut k = vec![derivation_type];
+        k.extend_from_slice(key);
+        let Some(v) = get(m, &k) else {
+            return Ok(None);
+        };
+        let Some((fp, path)) = split_origin(v) else {
+            return Ok(None);
+        };
+        let [account @ .., chain, index] = path.as_slice() else {
+            return Ok(None);
+        };
+        let chain_ok = if change_only {
+            *chain == 1
+        } else {
+            *chain <= 1
+        };
+        if !chain_ok || *index >= MAX_CHANGE_INDEX {
+            return Ok(None);
+        }
+        if fp == self.fingerprint {
+            let script = if nested { 1 } else { 2 };
+            let bip48 = matches!(account, [p, c, a, s]
+                if *p == 48 | HARDENED
+                && *c == self.network.coin_type() | HARDENED
+                && *a & HARDENED != 0
+                && *s == script | HARDENED);
+            if bip48 && self.keys.derive_public_key(&path)?.to_bytes() == *key {
+                return Ok(Some((KeyOwner::Ours(account.to_vec()), *index)));
+            }
+            return Ok(None);
+        }
+        let origin = &v[..v.len() - 8];
+        let Some(candidates) = self.xpubs.get(origin) else {
+            return Ok(None);
+        };
+        for xpub in candidates {
+            if self.budget == 0 {
+                return Err(BitcoinError::InvalidPsbt(format!(
+                    "asks for more than {MAX_XPUB_DERIVATIONS} cosigner key derivations"
+                )));
+            }
+            self.budget -= 1;
+            if derive_from_xpub(xpub, &[*chain, *index]).as_ref() == Some(key) {
+                return Ok(Some((KeyOwner::Xpub(xpub[13..].to_vec()), *index)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Every key's owner, in script order, or `None` when one is unproven
+    /// (or, for change, the keys are not all at the same index).
+    fn owners(
+        &mut self,
+        ms: &Multisig,
+        m: &Map,
+        derivation_type: u8,
+        nested: bool,
+        change_only: bool,
+    ) -> Result<Option<Vec<KeyOwner>>, BitcoinError> {
+        let mut out = Vec::with_capacity(ms.keys.len());
+        let mut first_index = None;
+        for key in &ms.keys {
+            let Some((owner, index)) = self.owner(key, m, derivation_type, nested, change_only)?
+            else {
+                return Ok(None);
+            };
+            if change_only && *first_index.get_or_insert(index) != index {
+                return Ok(None);
+            }
+            out.push(owner);
+        }
+        Ok(Some(out))
+    }
+}
+
+/// The multisig wallet of this transaction: defined only when every input
+/// of ours is a multisig input, all of the same script type and threshold,
+/// with every key's owner proven and the same set of owners. Otherwise no
+/// output is multisig change.
+fn multisig_wallet(
+    psbt: &Psbt,
+    plans: &[(usize, Plan)],
+    proof: &mut KeyProof<'_>,
+) -> Result<Option<MultisigWallet>, BitcoinError> {
+    let mut wallet: Option<MultisigWallet> = None;
+    if plans.is_empty() {
+        return Ok(None);
+    }
+    for (i, plan) in plans {
+        let Some((ms, _)) = &plan.multisig else {
+            return Ok(None);
+        };
+        let nested = matches!(plan.kind, Kind::P2shP2wsh(_));
+        let Some(owners) =
+            proof.owners(ms, &psbt.inputs[*i], IN_BIP32_DERIVATION, nested, false)?
+        else {
+            return Ok(None);
+        };
+        let mut set = owners.clone();
+        set.sort();
+        match &mut wallet {
+            None => {
+                wallet = Some(MultisigWallet {
+                    nested,
+                    threshold: ms.threshold,
+                    ordered: Some(owners),
+                    set,
+                    sorted: ms.is_sorted(),
+                })
+            }
+            Some(w) => {
+                if w.nested != nested || w.threshold != ms.threshold || w.set != set {
+                    return Ok(None);
+                }
+                if w.ordered.as_ref() != Some(&owners) {
+                    w.ordered = None;
+                }
+                w.sorted &= ms.is_sorted();
+            }
+        }
+    }
+    Ok(wallet)
+}
+
+/// Whether an output pays the same multisig on the internal chain: its
+/// witness script is a multisig with the wallet's threshold, the output
+/// script is that script's P2WSH (or P2SH-P2WSH, as the inputs), and its
+/// keys are each proven at `…/1/i` (one `i`) from the same owners, in the
+/// same order as the inputs' scripts or sorted when those are sorted.
+fn is_multisig_change(
+    spk: &[u8],
+    m: &Map,
+    w: &MultisigWallet,
+    proof: &mut KeyProof<'_>,
+) -> Result<bool, BitcoinError> {
+    let Some(ws) = get(m, &[OUT_WITNESS_SCRIPT]) else {
+        return Ok(false);
+    };
+    let Ok(Some(ms)) = parse_multisig(ws) else {
+        return Ok(false);
+    };
+    let expected = if w.nested {
+        p2sh_p2wsh_script(ws)
+    } else {
+        p2wsh_script(ws)
+    };
+    if spk != expected.as_slice() || ms.threshold != w.threshold || ms.keys.len() != w.set.len() {
+        return Ok(false);
+    }
+    let Some(owners) = proof.owners(&ms, m, OUT_BIP32_DERIVATION, w.nested, true)? else {
+        return Ok(false);
+    };
+    let mut set = owners.clone();
+    set.sort();
+    if set != w.set {
+        return Ok(false);
+    }
+    Ok(w.ordered.as_ref() == Some(&owners) || (w.sorted && ms.is_sorted()))
 }
