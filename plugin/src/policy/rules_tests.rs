@@ -48,6 +48,8 @@ fn movement(kind: MovementKind, to: u8, amount: u64, unlimited: bool) -> TokenMo
 
 fn token_call(method: &'static str, moves: Vec<TokenMovement>) -> Intent {
     Intent::EthereumTransaction(EthTransaction {
+        blobs: None,
+        authorizations: Vec::new(),
         chain_id: 1,
         to: Some(addr(TOKEN)),
         value: U256::ZERO,
@@ -166,6 +168,8 @@ fn unlimited_approvals_and_operators_need_the_flag() {
 fn undecodable_calldata_fails_closed() {
     let mut p = PolicyEntry::new();
     let malformed = Intent::EthereumTransaction(EthTransaction {
+        blobs: None,
+        authorizations: Vec::new(),
         chain_id: 1,
         to: Some(addr(TOKEN)),
         value: U256::ZERO,
@@ -182,6 +186,8 @@ fn undecodable_calldata_fails_closed() {
     p.allow_arbitrary_calldata = Some(true);
     assert_eq!(rule_of(&p, &malformed), Some("calldata"));
     let other = Intent::EthereumTransaction(EthTransaction {
+        blobs: None,
+        authorizations: Vec::new(),
         chain_id: 1,
         to: Some(addr(0x42)),
         value: U256::ZERO,
@@ -206,6 +212,8 @@ fn value_sent_with_calldata_is_checked_against_the_recipients() {
     p.allowed_contracts.insert(key(&addr(0x42)), vec![]);
     let payable = |value: u64| {
         Intent::EthereumTransaction(EthTransaction {
+            blobs: None,
+            authorizations: Vec::new(),
             chain_id: 1,
             to: Some(addr(0x42)),
             value: U256::from(value),
@@ -225,6 +233,8 @@ fn the_fee_cap_and_message_switch() {
     let mut p = PolicyEntry::new();
     p.max_fee_per_tx = Some(U256::from(21_000u64));
     let mut tx = EthTransaction {
+        blobs: None,
+        authorizations: Vec::new(),
         chain_id: 1,
         to: Some(addr(ALICE)),
         value: U256::ZERO,
