@@ -183,7 +183,11 @@ pub fn approval_amount(intent: &Intent) -> Option<U256> {
         Intent::EthereumMessage | Intent::SolanaMessage(_) | Intent::BitcoinMessage(_) => {
             Some(U256::ZERO)
         }
-        Intent::EthereumTypedData(_) | Intent::RawHash { .. } => None,
+        // An authorization hands the account to code: it moves no amount
+        // the engine can total, so a policy with approvals always waits.
+        Intent::EthereumTypedData(_)
+        | Intent::EthereumAuthorization(_)
+        | Intent::RawHash { .. } => None,
         Intent::BitcoinTransaction(tx) => tx
             .fee
             .map(|fee| tx.recipients_total().saturating_add(U256::from(fee))),

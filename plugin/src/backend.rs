@@ -39,6 +39,7 @@ pub fn paths() -> Vec<Path<Crypto>> {
         paths::ethereum::sign_transaction_path(),
         paths::ethereum::sign_message_path(),
         paths::ethereum::sign_typed_data_path(),
+        paths::ethereum::sign_authorization_path(),
         paths::bitcoin::sign_psbt_path(),
         paths::bitcoin::sign_message_path(),
         paths::solana::sign_message_path(),

@@ -4,7 +4,8 @@
 //!
 //! | alloy call | engine path | needs |
 //! |---|---|---|
-//! | `sign_transaction` (legacy, EIP-2930, EIP-1559) | `ethereum/sign-transaction` | policy allows it |
+//! | `sign_transaction` (legacy, EIP-2930, EIP-1559, EIP-4844, EIP-7702) | `ethereum/sign-transaction` | policy allows it (types 3/4: blob fee, delegates) |
+//! | [`VaultSigner::sign_authorization`] (EIP-7702, alloy's `SignedAuthorization`) | `ethereum/sign-authorization` | policy lists the delegate |
 //! | `sign_message` | `ethereum/sign-message` | policy (chain ids only) |
 //! | `sign_dynamic_typed_data` (v4 JSON) | `ethereum/sign-typed-data` | policy (chain ids only) |
 //! | [`VaultSigner::sign_typed_struct`] (`sol!` structs, as v4 JSON) | `ethereum/sign-typed-data` | policy allows it |
@@ -39,7 +40,10 @@ use async_trait::async_trait;
 
 use crate::client::{Client, check_name};
 use crate::error::{Error, Result};
-use crate::ethereum::{AccessListItem, SignMessage, SignTransaction, SignTypedData, TxType};
+use crate::ethereum::{
+    AccessListItem, AuthorizationTuple, SignAuthorization, SignMessage, SignTransaction,
+    SignTypedData, TxType,
+};
 use crate::sign_hash::SignHash;
 use crate::types::{Chain, KeySelection, Quantity};
 
@@ -159,6 +163,27 @@ impl VaultSigner {
         self.check(parse_sig(&r.signature)?, &expected)
     }
 
+    /// EIP-7702: sign `auth` through the policy-checked `ethereum/sign-authorization` and
+    /// return alloy's [`SignedAuthorization`](alloy_eips::eip7702::SignedAuthorization),
+    /// checked to recover to this signer. A chain id above 64 bits is refused locally.
+    pub async fn sign_authorization(
+        &self,
+        auth: alloy_eips::eip7702::Authorization,
+    ) -> SignerResult<alloy_eips::eip7702::SignedAuthorization> {
+        let chain_id = u64::try_from(auth.chain_id)
+            .map_err(|_| other("the authorization's chain id exceeds 64 bits"))?;
+        let req = SignAuthorization::new(chain_id, auth.address.to_checksum(None), auth.nonce)
+            .key(self.key.clone());
+        let r = self
+            .client
+            .ethereum()
+            .sign_authorization(&self.wallet, &req)
+            .await
+            .map_err(other)?;
+        let sig = self.check(parse_sig(&r.signature)?, &auth.signature_hash())?;
+        Ok(auth.into_signed(sig))
+    }
+
     fn request_for(
         &self,
         tx: &dyn SignableTransaction<Signature>,
@@ -166,13 +191,6 @@ impl VaultSigner {
         let chain_id = tx.chain_id().ok_or_else(|| {
             other("the transaction has no chain id (the engine signs with EIP-155 only)")
         })?;
-        if tx.blob_versioned_hashes().is_some_and(|b| !b.is_empty())
-            || tx.authorization_list().is_some_and(|a| !a.is_empty())
-        {
-            return Err(other(
-                "blob (EIP-4844) and EIP-7702 transactions are not supported",
-            ));
-        }
         let access_list = tx.access_list().map(|al| {
             al.iter()
                 .map(|i| {
@@ -206,12 +224,39 @@ impl VaultSigner {
                 req.gas_price = tx.gas_price().map(Quantity::from);
                 req.access_list = access_list;
             }
-            2 => {
+            2..=4 => {
                 req.tx_type = Some(TxType::Eip1559);
                 req.max_fee_per_gas = Some(tx.max_fee_per_gas().into());
                 req.max_priority_fee_per_gas =
                     Some(tx.max_priority_fee_per_gas().unwrap_or_default().into());
                 req.access_list = access_list;
+                if tx.ty() == 3 {
+                    // The signature hash of a blob transaction leaves the sidecar out: the
+                    // engine signs the consensus form, alloy wraps it for the network.
+                    req.tx_type = Some(TxType::Eip4844);
+                    req.max_fee_per_blob_gas = tx.max_fee_per_blob_gas().map(Quantity::from);
+                    req.blob_versioned_hashes = tx
+                        .blob_versioned_hashes()
+                        .map(|h| h.iter().map(|h| h.to_string()).collect());
+                }
+                if tx.ty() == 4 {
+                    req.tx_type = Some(TxType::Eip7702);
+                    let mut list = Vec::new();
+                    for a in tx.authorization_list().unwrap_or_default() {
+                        list.push(AuthorizationTuple::new(
+                            a.chain_id()
+                                .to_string()
+                                .parse::<Quantity>()
+                                .map_err(other)?,
+                            a.address().to_checksum(None),
+                            a.nonce(),
+                            a.y_parity(),
+                            B256::from(a.r()).to_string(),
+                            B256::from(a.s()).to_string(),
+                        ));
+                    }
+                    req.authorization_list = Some(list);
+                }
             }
             t => {
                 return Err(other(format!(

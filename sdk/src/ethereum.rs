@@ -1,4 +1,5 @@
-//! `wallets/:name/ethereum/sign-transaction`, `sign-message`, `sign-typed-data`.
+//! `wallets/:name/ethereum/sign-transaction`, `sign-message`, `sign-typed-data`,
+//! `sign-authorization` (EIP-7702).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -18,6 +19,125 @@ pub enum TxType {
     Eip2930,
     /// Type 2 (fee market).
     Eip1559,
+    /// Type 3 (EIP-4844 blobs; the consensus form is signed, the caller adds the sidecar).
+    Eip4844,
+    /// Type 4 (EIP-7702 set code).
+    Eip7702,
+}
+
+/// A signed EIP-7702 authorization tuple, in the engine's field names (what
+/// [`Ethereum::sign_authorization`] returns, see [`SignedAuthorization::tuple`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct AuthorizationTuple {
+    /// Chain id (0: every chain).
+    pub chain_id: Quantity,
+    /// Delegate contract.
+    pub address: String,
+    /// The authority's nonce.
+    pub nonce: Quantity,
+    /// 0 or 1.
+    pub y_parity: u8,
+    /// `0x` hex.
+    pub r: String,
+    /// `0x` hex.
+    pub s: String,
+}
+
+impl AuthorizationTuple {
+    /// A tuple from its parts (e.g. one signed elsewhere).
+    pub fn new(
+        chain_id: impl Into<Quantity>,
+        address: impl Into<String>,
+        nonce: impl Into<Quantity>,
+        y_parity: u8,
+        r: impl Into<String>,
+        s: impl Into<String>,
+    ) -> Self {
+        AuthorizationTuple {
+            chain_id: chain_id.into(),
+            address: address.into(),
+            nonce: nonce.into(),
+            y_parity,
+            r: r.into(),
+            s: s.into(),
+        }
+    }
+}
+
+/// Body of `ethereum/sign-authorization` (EIP-7702).
+#[derive(Clone, Debug, Default, Serialize)]
+#[non_exhaustive]
+pub struct SignAuthorization {
+    /// Which key.
+    #[serde(flatten)]
+    pub key: KeySelection,
+    /// Chain id; 0 means every chain (a policy refuses it unless `allow_any_chain_authorization`).
+    pub chain_id: u64,
+    /// The delegate contract.
+    pub address: String,
+    /// The account's nonce when the authorization is processed.
+    pub nonce: u64,
+}
+
+impl SignAuthorization {
+    /// An authorization of `address` on `chain_id` at `nonce`.
+    pub fn new(chain_id: u64, address: impl Into<String>, nonce: u64) -> Self {
+        SignAuthorization {
+            key: KeySelection::default(),
+            chain_id,
+            address: address.into(),
+            nonce,
+        }
+    }
+
+    /// Which key.
+    pub fn key(mut self, key: KeySelection) -> Self {
+        self.key = key;
+        self
+    }
+}
+
+/// Response of `ethereum/sign-authorization`.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SignedAuthorization {
+    /// Chain id (decimal).
+    pub chain_id: Quantity,
+    /// Delegate contract.
+    pub address: String,
+    /// Nonce (decimal).
+    pub nonce: Quantity,
+    /// 0 or 1.
+    pub y_parity: u8,
+    /// `0x` 32 bytes.
+    pub r: String,
+    /// `0x` 32 bytes.
+    pub s: String,
+    /// `0x` 65 bytes `r||s||v`, `v` 27 or 28.
+    pub signature: String,
+    /// The signing account.
+    pub authority: String,
+    /// Derivation path of the signer.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Signer public key.
+    #[serde(default)]
+    pub public_key: Option<String>,
+}
+
+impl SignedAuthorization {
+    /// The tuple for an `eip7702` transaction's `authorization_list`.
+    pub fn tuple(&self) -> AuthorizationTuple {
+        AuthorizationTuple {
+            chain_id: self.chain_id.clone(),
+            address: self.address.clone(),
+            nonce: self.nonce.clone(),
+            y_parity: self.y_parity,
+            r: self.r.clone(),
+            s: self.s.clone(),
+        }
+    }
 }
 
 /// One EIP-2930 access-list entry.
@@ -76,9 +196,18 @@ pub struct SignTransaction {
     /// EIP-1559 priority fee per gas (wei).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_priority_fee_per_gas: Option<Quantity>,
-    /// EIP-2930 / EIP-1559 access list.
+    /// Access list (every type but legacy).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access_list: Option<Vec<AccessListItem>>,
+    /// EIP-4844 max fee per blob gas (wei).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_fee_per_blob_gas: Option<Quantity>,
+    /// EIP-4844 blob versioned hashes (`0x` 32 bytes, version byte 0x01; 1 to 6).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blob_versioned_hashes: Option<Vec<String>>,
+    /// EIP-7702 signed authorizations (1 to 64).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorization_list: Option<Vec<AuthorizationTuple>>,
 }
 
 impl SignTransaction {
@@ -98,6 +227,29 @@ impl SignTransaction {
             max_fee_per_gas: Some(max_fee_per_gas.into()),
             max_priority_fee_per_gas: Some(max_priority_fee_per_gas.into()),
             ..Default::default()
+        }
+    }
+
+    /// An EIP-4844 blob transaction (`to` is required: set it with [`SignTransaction::to`]).
+    pub fn eip4844(
+        base: SignTransaction,
+        max_fee_per_blob_gas: impl Into<Quantity>,
+        blob_versioned_hashes: Vec<String>,
+    ) -> Self {
+        SignTransaction {
+            tx_type: Some(TxType::Eip4844),
+            max_fee_per_blob_gas: Some(max_fee_per_blob_gas.into()),
+            blob_versioned_hashes: Some(blob_versioned_hashes),
+            ..base
+        }
+    }
+
+    /// An EIP-7702 set-code transaction (`to` is required).
+    pub fn eip7702(base: SignTransaction, authorization_list: Vec<AuthorizationTuple>) -> Self {
+        SignTransaction {
+            tx_type: Some(TxType::Eip7702),
+            authorization_list: Some(authorization_list),
+            ..base
         }
     }
 
@@ -334,6 +486,21 @@ impl Ethereum<'_> {
             .await
     }
 
+    /// EIP-7702 authorization: the account delegates to `req.address`'s code.
+    pub async fn sign_authorization(
+        &self,
+        wallet: &str,
+        req: &SignAuthorization,
+    ) -> Result<SignedAuthorization> {
+        check_name("wallet", wallet)?;
+        self.client
+            .engine_write(
+                &format!("wallets/{wallet}/ethereum/sign-authorization"),
+                req,
+            )
+            .await
+    }
+
     /// EIP-712 typed data (v4).
     pub async fn sign_typed_data(
         &self,
@@ -363,5 +530,22 @@ mod tests {
         assert_eq!(v["chain_id"], 1);
         assert!(v.get("gas_price").is_none());
         assert!(v.get("index").is_none());
+    }
+
+    #[test]
+    fn type_3_and_4_bodies_carry_their_fields() {
+        let base = SignTransaction::eip1559(1, 0, 21_000, 2u64, 1u64).to("0xdead");
+        let blob = SignTransaction::eip4844(base.clone(), 7u64, vec!["0x01".into()]);
+        let v = serde_json::to_value(&blob).expect("ser");
+        assert_eq!(v["type"], "eip4844");
+        assert_eq!(v["max_fee_per_blob_gas"], "7");
+        assert_eq!(v["blob_versioned_hashes"][0], "0x01");
+        let t = AuthorizationTuple::new(0u64, "0xbeef", 3u64, 1, "0x01", "0x02");
+        let set = SignTransaction::eip7702(base, vec![t]);
+        let v = serde_json::to_value(&set).expect("ser");
+        assert_eq!(v["type"], "eip7702");
+        assert_eq!(v["authorization_list"][0]["chain_id"], "0");
+        assert_eq!(v["authorization_list"][0]["y_parity"], 1);
+        assert!(v.get("max_fee_per_blob_gas").is_none());
     }
 }

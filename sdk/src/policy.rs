@@ -55,6 +55,15 @@ pub struct Policy {
     /// Ethereum: sign any typed data (default false).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_arbitrary_typed_data: Option<bool>,
+    /// Ethereum: EIP-7702 delegate contracts an authorization may name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_delegates: Option<Vec<String>>,
+    /// Ethereum: whether an EIP-7702 authorization with chain id 0 (every chain) may be signed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_any_chain_authorization: Option<bool>,
+    /// Ethereum: the largest EIP-4844 `max_fee_per_blob_gas` (wei).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_fee_per_blob_gas: Option<Quantity>,
     /// Bitcoin: sighash types beyond ALL (DEFAULT on taproot), e.g. `"SINGLE|ANYONECANPAY"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_sighash_types: Option<Vec<String>>,
@@ -135,6 +144,15 @@ impl Policy {
         r: impl IntoIterator<Item = S>,
     ) -> Self {
         self.denied_recipients = Some(r.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// EIP-7702 delegates an authorization may name.
+    pub fn with_allowed_delegates<S: Into<String>>(
+        mut self,
+        delegates: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.allowed_delegates = Some(delegates.into_iter().map(Into::into).collect());
         self
     }
 

@@ -593,6 +593,109 @@ mod alloy {
         assert_eq!(sig.recover_address_from_prehash(&h).expect("rec"), expected);
     }
 
+    /// Types 3 and 4 and EIP-7702 authorizations through the alloy signer, under a policy
+    /// that lists the delegate: alloy recovers every signature and decodes the envelopes; an
+    /// unlisted delegate is refused.
+    #[tokio::test]
+    async fn alloy_signs_blob_and_set_code_transactions_and_authorizations() {
+        use alloy_consensus::transaction::SignerRecoverable;
+        use alloy_consensus::{Transaction as _, TxEip4844, TxEip7702, TxEnvelope};
+        use alloy_eips::eip2718::{Decodable2718, Encodable2718};
+        use alloy_eips::eip7702::Authorization;
+        use alloy_primitives::B256;
+        use vault_crypto_sdk::policy::Policy;
+
+        let server = DevServer::with_plugin();
+        let c = client_for(&server);
+        hd_wallet(&c, "al", false).await;
+        let delegate = Address::repeat_byte(0xde);
+        c.policy()
+            .write(
+                "al",
+                Chain::Ethereum,
+                &Policy::default()
+                    .with_allowed_chain_ids([1])
+                    .with_allowed_delegates([delegate.to_string()]),
+            )
+            .await
+            .expect("policy");
+        let signer = VaultSigner::new(c.clone(), "al", KeySelection::default())
+            .await
+            .expect("signer")
+            .with_chain_id(Some(1));
+        let me: Address = ETH_ADDRESS_0.parse().expect("addr");
+
+        let auth = Authorization {
+            chain_id: U256::from(1),
+            address: delegate,
+            nonce: 5,
+        };
+        let signed_auth = signer
+            .sign_authorization(auth.clone())
+            .await
+            .expect("authorization");
+        assert_eq!(signed_auth.recover_authority().expect("authority"), me);
+        let refused = signer
+            .sign_authorization(Authorization {
+                address: Address::repeat_byte(0xe7),
+                ..auth
+            })
+            .await
+            .expect_err("unlisted delegate");
+        assert!(
+            refused.to_string().contains("allowed_delegates"),
+            "{refused}"
+        );
+
+        let mut set_code = TxEip7702 {
+            chain_id: 1,
+            nonce: 4,
+            gas_limit: 100_000,
+            max_fee_per_gas: 2_000_000_000,
+            max_priority_fee_per_gas: 1_000_000_000,
+            to: Address::repeat_byte(0xaa),
+            value: U256::ZERO,
+            input: Bytes::new(),
+            access_list: Default::default(),
+            authorization_list: vec![signed_auth],
+        };
+        let sig = signer
+            .sign_transaction(&mut set_code)
+            .await
+            .expect("type 4");
+        let env = TxEnvelope::from(set_code.into_signed(sig));
+        let raw = env.encoded_2718();
+        let back = TxEnvelope::decode_2718_exact(&raw).expect("decode");
+        assert_eq!(back.recover_signer().expect("signer"), me);
+        assert_eq!(
+            back.authorization_list().expect("list")[0]
+                .recover_authority()
+                .expect("authority"),
+            me
+        );
+
+        let mut blob = TxEip4844 {
+            chain_id: 1,
+            nonce: 5,
+            gas_limit: 21_000,
+            max_fee_per_gas: 100,
+            max_priority_fee_per_gas: 1,
+            to: Address::repeat_byte(0xaa),
+            value: U256::from(1u8),
+            access_list: Default::default(),
+            blob_versioned_hashes: vec![B256::repeat_byte(0x22)],
+            max_fee_per_blob_gas: 3,
+            input: Bytes::new(),
+        };
+        // A versioned hash starts with 0x01.
+        blob.blob_versioned_hashes[0].0[0] = 1;
+        let sig = signer.sign_transaction(&mut blob).await.expect("type 3");
+        let env = TxEnvelope::from(blob.into_signed(sig));
+        let back = TxEnvelope::decode_2718_exact(&env.encoded_2718()).expect("decode");
+        assert_eq!(back.recover_signer().expect("signer"), me);
+        assert_eq!(back.max_fee_per_blob_gas(), Some(3));
+    }
+
     alloy_sol_types::sol! {
         #[derive(serde::Serialize)]
         struct Order {

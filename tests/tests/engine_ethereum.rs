@@ -354,7 +354,7 @@ fn malformed_transactions_are_400s_naming_the_field() {
         ),
         (with("data", json!("0xzz")), "data"),
         (with("data", json!("0x123")), "data"),
-        (with("type", json!("eip4844")), "type"),
+        (with("type", json!("eip4848")), "type"),
         (with("gas_price", json!("lots")), "gas_price"),
         (
             with(

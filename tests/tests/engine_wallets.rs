@@ -365,6 +365,11 @@ fn families() -> Vec<(&'static str, &'static str, Value)> {
         ),
         (
             "POST",
+            "wallets/nobody/ethereum/sign-authorization",
+            json!({"chain_id": 1, "nonce": 0, "address": "0x000000000000000000000000000000000000dEaD"}),
+        ),
+        (
+            "POST",
             "wallets/nobody/bitcoin/sign-psbt",
             json!({"psbt": "cHNidP8BAAoCAAAAAAAAAAAAAAA="}),
         ),
@@ -410,6 +415,7 @@ fn operations_a_path_does_not_support_are_405() {
         "wallets/w/ethereum/sign-transaction",
         "wallets/w/ethereum/sign-message",
         "wallets/w/ethereum/sign-typed-data",
+        "wallets/w/ethereum/sign-authorization",
         "wallets/w/bitcoin/sign-psbt",
         "wallets/w/solana/sign-message",
         "wallets/w/solana/sign-transaction",

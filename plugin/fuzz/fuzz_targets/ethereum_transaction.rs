@@ -17,9 +17,10 @@ use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 use vault_plugin_crypto::fuzzing::on_runtime_stack;
 use wallet_core::Secp256k1PrivateKey;
+use wallet_core::ethereum::eip7702::signed_authorization_from_json;
 use wallet_core::ethereum::{
     Address, Transaction, TransactionRequest, TxType, access_list_from_json, keccak256,
-    parse_hex_bytes, u64_from_json, u256_from_json,
+    parse_b256, parse_hex_bytes, u64_from_json, u256_from_json,
 };
 use wallet_core::sign_hash::sign_digest_secp256k1;
 
@@ -56,6 +57,29 @@ fn request(obj: &serde_json::Map<String, Value>) -> Option<TransactionRequest> {
             .map(access_list_from_json)
             .transpose()
             .ok()?,
+        max_fee_per_blob_gas: u256_of("max_fee_per_blob_gas").ok()?,
+        // Lists one past the API's bounds (6 blobs, 64 authorizations), so the
+        // builder's own bounds are reached.
+        blob_versioned_hashes: match obj.get("blob_versioned_hashes") {
+            None => None,
+            Some(v) => Some(
+                v.as_array()?
+                    .iter()
+                    .take(7)
+                    .map(|h| h.as_str().and_then(|s| parse_b256(s, "h").ok()))
+                    .collect::<Option<Vec<_>>>()?,
+            ),
+        },
+        authorization_list: match obj.get("authorization_list") {
+            None => None,
+            Some(v) => Some(
+                v.as_array()?
+                    .iter()
+                    .take(65)
+                    .map(|a| signed_authorization_from_json(a, "a").ok())
+                    .collect::<Option<Vec<_>>>()?,
+            ),
+        },
     })
 }
 

@@ -21,7 +21,7 @@ const DESCRIPTION: &str = "\
 Evaluates a signing request against the wallet's policy on the chain exactly as the signing \
 path would, and signs nothing and counts nothing (daily counters are read, not written). The \
 body is the signing request's fields plus `operation`: on ethereum sign-transaction, \
-sign-message or sign-typed-data; on bitcoin sign-psbt or sign-message; on solana sign-transaction or \
+sign-message, sign-typed-data or sign-authorization; on bitcoin sign-psbt or sign-message; on solana sign-transaction or \
 sign-message; on every chain sign-hash. Returns `allowed`, the `rule` that refused and its \
 `reason` (absent when allowed), `policy` (whether the wallet has a policy on the chain), \
 `approvals_required` (how many approvals an allowed request would wait for; 0: signed at once) \
@@ -32,6 +32,7 @@ const OPERATIONS: &[&str] = &[
     "sign-transaction",
     "sign-message",
     "sign-typed-data",
+    "sign-authorization",
     "sign-psbt",
     "sign-hash",
 ];
@@ -43,6 +44,7 @@ fn signing_fields() -> Vec<Field> {
         ethereum::sign_transaction_path(),
         ethereum::sign_message_path(),
         ethereum::sign_typed_data_path(),
+        ethereum::sign_authorization_path(),
         bitcoin::sign_psbt_path(),
         bitcoin::sign_message_path(),
         solana::sign_message_path(),
@@ -80,7 +82,7 @@ pub fn check_path() -> Path<Crypto> {
             Field::string(
                 "operation",
                 "The signing operation to evaluate: sign-transaction, sign-message, \
-                 sign-typed-data (ethereum), sign-psbt, sign-message (bitcoin), sign-transaction, \
+                 sign-typed-data, sign-authorization (ethereum), sign-psbt, sign-message (bitcoin), sign-transaction, \
                  sign-message (solana), or sign-hash. Required.",
             )
             .one_of(OPERATIONS)
@@ -118,6 +120,10 @@ async fn check(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
             Intent::EthereumMessage
         }
         ("ethereum", "sign-typed-data") => ethereum::typed_data_intent(&ctx)?.1,
+        ("ethereum", "sign-authorization") => {
+            let auth = ethereum::authorization_request(&ctx)?;
+            ethereum::authorization_intent(&auth, ethereum::authority(&state, &ctx).await?)
+        }
         ("bitcoin", "sign-psbt") => {
             let (_, _, _, prepared) = bitcoin::psbt_intent(&state, &ctx).await?;
             let (extra, has_policy) = bitcoin::extra_sighashes(&state, &ctx, &name).await?;
@@ -191,8 +197,9 @@ async fn check(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
         (chain, op) => {
             return Err(bad(format!(
                 "invalid value for field \"operation\": {op} is not a {chain} signing \
-                 operation (ethereum: sign-transaction, sign-message, sign-typed-data; bitcoin: \
-                 sign-psbt, sign-message; solana: sign-transaction, sign-message; any: sign-hash)"
+                 operation (ethereum: sign-transaction, sign-message, sign-typed-data, \
+                 sign-authorization; bitcoin: sign-psbt, sign-message; solana: sign-transaction, \
+                 sign-message; any: sign-hash)"
             )));
         }
     };

@@ -1,5 +1,6 @@
-//! `wallets/{name}/ethereum/sign-transaction`, `sign-message` (EIP-191
-//! personal_sign) and `sign-typed-data` (EIP-712 v4).
+//! `wallets/{name}/ethereum/sign-transaction` (legacy, EIP-2930, EIP-1559,
+//! EIP-4844, EIP-7702), `sign-message` (EIP-191 personal_sign),
+//! `sign-typed-data` (EIP-712 v4) and `sign-authorization` (EIP-7702).
 //!
 //! No network access, ever: the caller supplies nonce and fees.
 
@@ -7,9 +8,11 @@ use std::sync::Arc;
 
 use ruint::aliases::U256;
 use serde_json::{Map, Value, json};
+use wallet_core::ethereum::eip7702::{Authorization, signed_authorization_from_json};
 use wallet_core::ethereum::intent::{CallIntent, TypedIntent, decode_calldata, decode_typed_data};
 use wallet_core::ethereum::{
-    self, Address, EthereumError, Transaction, TransactionRequest, TxType, access_list_from_json,
+    self, Address, EthereumError, MAX_AUTHORIZATIONS, MAX_BLOBS_PER_TX, Transaction,
+    TransactionRequest, TxType, access_list_from_json,
     eip712::{self, TypedData},
 };
 
@@ -21,7 +24,7 @@ use crate::paths::keysel::{
     signer, signer_fields,
 };
 use crate::policy::Intent;
-use crate::policy::intent::{EthTransaction, EthTypedData};
+use crate::policy::intent::{EthAuthorization, EthBlobs, EthTransaction, EthTypedData};
 
 /// Largest `data` (calldata) accepted: 128 KiB, the transaction size limit
 /// of geth's transaction pool.
@@ -33,7 +36,8 @@ pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 /// it a 32 MiB body signed a 15 MB transaction no node accepts.
 pub const MAX_ACCESS_LIST_ENTRIES: usize = 4096;
 
-const TX_SYNOPSIS: &str = "Sign an Ethereum transaction (legacy, EIP-2930 or EIP-1559).";
+const TX_SYNOPSIS: &str =
+    "Sign an Ethereum transaction (legacy, EIP-2930, EIP-1559, EIP-4844 or EIP-7702).";
 const TX_DESCRIPTION: &str = "\
 Builds and signs a transaction with the selected key and returns `signed_transaction` (0x \
 EIP-2718 bytes, ready for eth_sendRawTransaction), `transaction_hash`, `from`, `type`, `r`, \
@@ -46,7 +50,27 @@ legacy; fee fields of another type are a 400. An omitted or empty `to` creates a
 The wallet's ethereum policy is checked before the signature is made, against the decoded \
 calldata (token transfers, approvals, NFT transfers, Permit2 approvals) as well as to, value \
 and the most the fees can cost; the response's `intent` shows what was evaluated. The plugin \
-never contacts a network: nonce and fees are the caller's.";
+never contacts a network: nonce and fees are the caller's.
+
+eip4844 (type 3) takes the eip1559 fields plus `max_fee_per_blob_gas` and \
+`blob_versioned_hashes` (1 to 6 hashes of 32 bytes, version byte 0x01) and a required `to`; the \
+answer is the consensus form (0x03 || rlp(tx)): wrap it with the blobs, commitments and proofs \
+for eth_sendRawTransaction. Its fee for max_fee_per_tx includes max_fee_per_blob_gas × 131072 \
+× blobs. eip7702 (type 4) takes the eip1559 fields plus `authorization_list` (1 to 64 signed \
+tuples {chain_id, address, nonce, y_parity, r, s}, as sign-authorization returns them) and a \
+required `to`; every tuple must recover to an account, and with a policy every delegate must be \
+in allowed_delegates.";
+
+const AUTH_SYNOPSIS: &str = "Sign an EIP-7702 authorization (delegate the account to a contract).";
+const AUTH_DESCRIPTION: &str = "\
+Signs keccak256(0x05 || rlp([chain_id, address, nonce])) (EIP-7702) and returns the signed tuple \
+`chain_id`, `address` (the delegate), `nonce`, `y_parity`, `r`, `s`, with `signature` (0x, 65 \
+bytes r||s||v, v 27 or 28), `authority` (the signing account), the signer's `path` and \
+`public_key`, and the decoded `intent`. The tuple goes into an eip7702 transaction's \
+authorization_list, from this wallet or any sponsor. An authorization makes the account run the \
+delegate's code, so with an ethereum policy the delegate must be in allowed_delegates, chain_id \
+0 (every chain) needs allow_any_chain_authorization, and another chain id must be in \
+allowed_chain_ids when that list is set.";
 
 const MSG_SYNOPSIS: &str = "Sign a message with EIP-191 personal_sign.";
 const MSG_DESCRIPTION: &str = "\
@@ -95,10 +119,10 @@ pub fn sign_transaction_path() -> Path<Crypto> {
         .field(
             Field::string(
                 "type",
-                "The transaction type: legacy, eip2930 or eip1559. Defaults to eip1559 when \
-                 max_fee_per_gas is given, else legacy.",
+                "The transaction type: legacy, eip2930, eip1559, eip4844 or eip7702. Defaults \
+                 to eip1559 when max_fee_per_gas is given, else legacy.",
             )
-            .one_of(&["legacy", "eip2930", "eip1559"]),
+            .one_of(&["legacy", "eip2930", "eip1559", "eip4844", "eip7702"]),
         )
         .field(quantity(
             "gas_price",
@@ -106,16 +130,31 @@ pub fn sign_transaction_path() -> Path<Crypto> {
         ))
         .field(quantity(
             "max_fee_per_gas",
-            "The fee cap in wei per gas (eip1559).",
+            "The fee cap in wei per gas (eip1559, eip4844, eip7702).",
         ))
         .field(quantity(
             "max_priority_fee_per_gas",
-            "The priority fee (tip) in wei per gas (eip1559).",
+            "The priority fee (tip) in wei per gas (eip1559, eip4844, eip7702).",
         ))
         .field(Field::object_list(
             "access_list",
-            "The EIP-2930 access list (eip2930 and eip1559): a list of {address, storage_keys} \
-             with storage keys as 0x 32-byte hex.",
+            "The EIP-2930 access list (every type but legacy): a list of {address, \
+             storage_keys} with storage keys as 0x 32-byte hex.",
+        ))
+        .field(quantity(
+            "max_fee_per_blob_gas",
+            "The fee cap in wei per blob gas (eip4844, required there).",
+        ))
+        .field(Field::string_list(
+            "blob_versioned_hashes",
+            "The blobs' versioned hashes (eip4844, required there): 1 to 6 hashes of 32 bytes \
+             as 0x hex, each starting with the version byte 0x01.",
+        ))
+        .field(Field::object_list(
+            "authorization_list",
+            "The signed EIP-7702 authorizations (eip7702, required there): 1 to 64 objects \
+             {chain_id, address, nonce, y_parity, r, s} as sign-authorization returns them \
+             (its `authority` and `signature`, when present, must agree).",
         ))
         .operation(
             Operation::Update,
@@ -123,6 +162,42 @@ pub fn sign_transaction_path() -> Path<Crypto> {
             handler(sign_transaction),
         )
         .help(TX_SYNOPSIS, TX_DESCRIPTION)
+}
+
+pub fn sign_authorization_path() -> Path<Crypto> {
+    Path::new("wallets/{name}/ethereum/sign-authorization")
+        .field(name_field())
+        .fields(key_fields())
+        .field(
+            quantity(
+                "chain_id",
+                "The chain id the authorization is valid on; 0 means every chain. Required.",
+            )
+            .required(),
+        )
+        .field(
+            Field::string(
+                "address",
+                "The delegate contract whose code the account will run: 0x followed by 40 hex \
+                 digits (the zero address clears a delegation). Required.",
+            )
+            .required(),
+        )
+        .field(
+            quantity(
+                "nonce",
+                "The account's nonce when the authorization is processed (below 2^64 - 1; \
+                 when the account also sends the transaction, its transaction nonce + 1). \
+                 Required.",
+            )
+            .required(),
+        )
+        .operation(
+            Operation::Update,
+            "Sign an EIP-7702 authorization.",
+            handler(sign_authorization),
+        )
+        .help(AUTH_SYNOPSIS, AUTH_DESCRIPTION)
 }
 
 pub fn sign_message_path() -> Path<Crypto> {
@@ -255,6 +330,50 @@ pub fn transaction_intent(ctx: &Ctx) -> Result<(Transaction, Intent), LogicalErr
             Some(access_list_from_json(&Value::Array(items.to_vec())).map_err(eth_error)?)
         }
     };
+    let blob_versioned_hashes = match ctx.fields.string_list("blob_versioned_hashes") {
+        None => None,
+        Some(items) => {
+            if items.len() > MAX_BLOBS_PER_TX {
+                return Err(bad(format!(
+                    "invalid value for field \"blob_versioned_hashes\": {} hashes, at most \
+                     {MAX_BLOBS_PER_TX} (EIP-7594)",
+                    items.len()
+                )));
+            }
+            let mut out = Vec::with_capacity(items.len());
+            for (i, h) in items.iter().enumerate() {
+                let field = format!("blob_versioned_hashes[{i}]");
+                if h.len() > 70 {
+                    return Err(bad(format!(
+                        "invalid value for field \"{field}\": must be exactly 32 bytes"
+                    )));
+                }
+                out.push(ethereum::parse_b256(h.trim(), &field).map_err(eth_error)?);
+            }
+            Some(out)
+        }
+    };
+    let authorization_list = match ctx.fields.object_list("authorization_list") {
+        None => None,
+        Some(items) => {
+            // Counted before anything is parsed or recovered.
+            if items.len() > MAX_AUTHORIZATIONS {
+                return Err(bad(format!(
+                    "invalid value for field \"authorization_list\": {} authorizations, at \
+                     most {MAX_AUTHORIZATIONS}",
+                    items.len()
+                )));
+            }
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                out.push(
+                    signed_authorization_from_json(item, &format!("authorization_list[{i}]"))
+                        .map_err(eth_error)?,
+                );
+            }
+            Some(out)
+        }
+    };
     let gas_limit = u64_of(ctx, "gas_limit")?;
     let fee_per_gas = ctx
         .fields
@@ -279,16 +398,48 @@ pub fn transaction_intent(ctx: &Ctx) -> Result<(Transaction, Intent), LogicalErr
         max_fee_per_gas: ctx.fields.big_int("max_fee_per_gas"),
         max_priority_fee_per_gas: ctx.fields.big_int("max_priority_fee_per_gas"),
         access_list,
+        max_fee_per_blob_gas: ctx.fields.big_int("max_fee_per_blob_gas"),
+        blob_versioned_hashes,
+        authorization_list,
     };
     let tx = request.build().map_err(eth_error)?;
     tx.validate().map_err(eth_error)?;
+    let (blobs, authorizations) = match &tx {
+        Transaction::Eip4844(t) => (
+            Some(EthBlobs {
+                count: t.blob_versioned_hashes.len(),
+                max_fee_per_blob_gas: t.max_fee_per_blob_gas,
+                max_blob_fee: tx.max_blob_fee(),
+            }),
+            Vec::new(),
+        ),
+        Transaction::Eip7702(t) => (
+            None,
+            t.authorization_list
+                .iter()
+                .map(|a| EthAuthorization {
+                    chain_id: a.auth.chain_id,
+                    delegate: a.auth.address,
+                    nonce: a.auth.nonce,
+                    authority: a.authority,
+                })
+                .collect(),
+        ),
+        _ => (None, Vec::new()),
+    };
     let intent = Intent::EthereumTransaction(EthTransaction {
         chain_id: tx.chain_id(),
         to: tx.to(),
         value: tx.value(),
-        max_fee: U256::from(gas_limit.unwrap_or(0)).saturating_mul(fee_per_gas),
+        // The most the fees can cost, blob gas included: a blob fee must not
+        // hide value from max_fee_per_tx.
+        max_fee: U256::from(gas_limit.unwrap_or(0))
+            .saturating_mul(fee_per_gas)
+            .saturating_add(tx.max_blob_fee()),
         tx_type: tx.tx_type().as_str(),
         call,
+        blobs,
+        authorizations,
     });
     Ok((tx, intent))
 }
@@ -313,6 +464,69 @@ async fn sign_transaction(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
     out.insert("s".into(), json!(hex0x(&signed.s)));
     out.insert("v".into(), json!(signed.v));
     out.insert("chain_id".into(), json!(tx.chain_id().to_string()));
+    out.insert("intent".into(), intent);
+    Ok(Some(Response::with_data(out)))
+}
+
+/// The authorization of a sign-authorization request, before any key is
+/// touched (also used by the policy check); `authority` is the signer's
+/// address.
+pub fn authorization_request(ctx: &Ctx) -> Result<Authorization, LogicalError> {
+    let address = ctx
+        .fields
+        .str("address")
+        .ok_or_else(|| bad("missing required field \"address\""))?;
+    let address = Address::parse_field(address.trim(), "address").map_err(eth_error)?;
+    let auth = Authorization {
+        chain_id: u64_of(ctx, "chain_id")?
+            .ok_or_else(|| bad("missing required field \"chain_id\""))?,
+        address,
+        nonce: u64_of(ctx, "nonce")?.ok_or_else(|| bad("missing required field \"nonce\""))?,
+    };
+    auth.validate().map_err(eth_error)?;
+    Ok(auth)
+}
+
+pub fn authorization_intent(auth: &Authorization, authority: Address) -> Intent {
+    Intent::EthereumAuthorization(EthAuthorization {
+        chain_id: auth.chain_id,
+        delegate: auth.address,
+        nonce: auth.nonce,
+        authority,
+    })
+}
+
+/// The selected key's ethereum address (the authority of an authorization).
+pub async fn authority(state: &Crypto, ctx: &Ctx) -> Result<Address, LogicalError> {
+    let (_, s) = ethereum_signer(state, ctx).await?;
+    signer_address(&s)
+}
+
+fn signer_address(s: &Signer) -> Result<Address, LogicalError> {
+    Ok(Address::from_public_key(&s.secp256k1()?.public_key()))
+}
+
+async fn sign_authorization(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
+    let auth = authorization_request(&ctx)?;
+    let (name, s) = ethereum_signer(&state, &ctx).await?;
+    let mut out = signer_data(&s)?;
+    // The signer's address is the authority; `address` is the delegate.
+    out.remove("address");
+    let authority = signer_address(&s)?;
+    let intent = authorization_intent(&auth, authority);
+    let intent = match gate(&state, &ctx, &name, &intent).await? {
+        Gate::Sign(intent) => intent,
+        Gate::Pending(pending) => return Ok(Some(pending)),
+    };
+    let signed = auth.sign(s.secp256k1()?).map_err(eth_error)?;
+    out.insert("chain_id".into(), json!(auth.chain_id.to_string()));
+    out.insert("address".into(), json!(auth.address.to_checksum()));
+    out.insert("nonce".into(), json!(auth.nonce.to_string()));
+    out.insert("y_parity".into(), json!(signed.sig.y_parity));
+    out.insert("r".into(), json!(hex0x(&signed.sig.r)));
+    out.insert("s".into(), json!(hex0x(&signed.sig.s)));
+    out.insert("signature".into(), json!(hex0x(&signed.signature_bytes())));
+    out.insert("authority".into(), json!(authority.to_checksum()));
     out.insert("intent".into(), intent);
     Ok(Some(Response::with_data(out)))
 }

@@ -43,7 +43,8 @@ Ethereum: allowed_chain_ids, allow_message_signing, allow_contract_creation, max
 denied_recipients, allowed_recipients (the transaction's to when it receives value, and every \
 token recipient, spender or operator decoded from calldata or typed data), token_limits, \
 allowed_contracts, allow_arbitrary_calldata, allow_unlimited_approvals, allowed_typed_data, \
-allow_arbitrary_typed_data, max_value_per_tx, max_value_per_day (needs allowed_chain_ids: \
+allow_arbitrary_typed_data, allowed_delegates and allow_any_chain_authorization (EIP-7702), \
+max_fee_per_blob_gas (EIP-4844), max_value_per_tx, max_value_per_day (needs allowed_chain_ids: \
 counters are per chain id). Calldata that calls a token (ERC-20 transfer, transferFrom, \
 approve, increaseAllowance; ERC-721/1155 transfers and setApprovalForAll; Permit2 approve) is \
 decoded; the contract must be in token_limits or allowed_contracts. Other calldata needs the \
@@ -93,6 +94,9 @@ const ETHEREUM_FIELDS: &[&str] = &[
     "allow_unlimited_approvals",
     "allowed_typed_data",
     "allow_arbitrary_typed_data",
+    "allowed_delegates",
+    "allow_any_chain_authorization",
+    "max_fee_per_blob_gas",
     "max_value_per_tx",
     "max_value_per_day",
     "approvals_required",
@@ -195,7 +199,7 @@ pub fn policy_path() -> Path<Crypto> {
         .field(amount(
             "max_fee_per_tx",
             "Ethereum. The most a transaction may pay in fees, in wei: gas_limit × gas_price \
-             (or max_fee_per_gas).",
+             (or max_fee_per_gas), plus max_fee_per_blob_gas × 131072 × blobs for EIP-4844.",
         ))
         .field(Field::string_list(
             "allowed_recipients",
@@ -240,6 +244,24 @@ pub fn policy_path() -> Path<Crypto> {
         .field(Field::bool(
             "allow_arbitrary_typed_data",
             "Ethereum. Whether any typed data may be signed. Defaults to false.",
+        ))
+        .field(Field::string_list(
+            "allowed_delegates",
+            "Ethereum. EIP-7702 delegate contracts an authorization may name (on \
+             sign-authorization and in every tuple of an eip7702 transaction's \
+             authorization_list); with a policy, any other delegate is refused (the zero \
+             address, which clears a delegation, too unless listed).",
+        ))
+        .field(Field::bool(
+            "allow_any_chain_authorization",
+            "Ethereum. Whether an EIP-7702 authorization with chain_id 0 (valid on every \
+             chain) may be signed or carried. Defaults to false. Other chain ids must be in \
+             allowed_chain_ids when that list is set.",
+        ))
+        .field(amount(
+            "max_fee_per_blob_gas",
+            "Ethereum. The largest max_fee_per_blob_gas (wei) of an EIP-4844 transaction. \
+             max_fee_per_tx counts the blob fee too (max_fee_per_blob_gas × 131072 × blobs).",
         ))
         .field(Field::string_list(
             "allowed_sighash_types",
@@ -481,6 +503,9 @@ struct Changes {
     allow_arbitrary_calldata: Option<bool>,
     allow_unlimited_approvals: Option<bool>,
     allow_arbitrary_typed_data: Option<bool>,
+    allow_any_chain_authorization: Option<bool>,
+    allowed_delegates: Option<Vec<String>>,
+    max_fee_per_blob_gas: Amount,
     token_limits: Option<BTreeMap<String, TokenLimit>>,
     allowed_contracts: Option<BTreeMap<String, Vec<String>>>,
     allowed_typed_data: Option<Vec<TypedDataRule>>,
@@ -583,6 +608,14 @@ impl Changes {
         out.max_value_per_tx = amount("max_value_per_tx")?;
         out.max_value_per_day = amount("max_value_per_day")?;
         out.max_fee_per_tx = amount("max_fee_per_tx")?;
+        out.max_fee_per_blob_gas = amount("max_fee_per_blob_gas")?;
+        if let Some(items) = list("allowed_delegates")? {
+            let v = items
+                .iter()
+                .map(|a| canonical_address("ethereum", a, "allowed_delegates"))
+                .collect::<Result<Vec<_>, _>>()?;
+            out.allowed_delegates = Some(dedup(v));
+        }
         out.max_fee = amount("max_fee")?;
         out.max_priority_fee = amount("max_priority_fee")?;
         if let Some(s) = f.str("max_fee_rate") {
@@ -602,6 +635,7 @@ impl Changes {
         out.allow_arbitrary_calldata = flag("allow_arbitrary_calldata");
         out.allow_unlimited_approvals = flag("allow_unlimited_approvals");
         out.allow_arbitrary_typed_data = flag("allow_arbitrary_typed_data");
+        out.allow_any_chain_authorization = flag("allow_any_chain_authorization");
         if let Some(map) = f.map("token_limits") {
             out.token_limits = Some(parse_token_limits(chain, map)?);
         }
@@ -684,6 +718,11 @@ impl Changes {
         set(&mut p.max_value_per_tx, self.max_value_per_tx);
         set(&mut p.max_value_per_day, self.max_value_per_day);
         set(&mut p.max_fee_per_tx, self.max_fee_per_tx);
+        set(&mut p.max_fee_per_blob_gas, self.max_fee_per_blob_gas);
+        set(&mut p.allowed_delegates, self.allowed_delegates);
+        if let Some(v) = self.allow_any_chain_authorization {
+            p.allow_any_chain_authorization = Some(v);
+        }
         set(&mut p.max_fee, self.max_fee);
         set(&mut p.max_priority_fee, self.max_priority_fee);
         set(&mut p.max_fee_rate_msat_vb, self.max_fee_rate);
@@ -984,6 +1023,11 @@ fn render(chain: &str, p: &PolicyEntry) -> Response {
             "max_value_per_tx" => limit(&p.max_value_per_tx),
             "max_value_per_day" => limit(&p.max_value_per_day),
             "max_fee_per_tx" => limit(&p.max_fee_per_tx),
+            "max_fee_per_blob_gas" => limit(&p.max_fee_per_blob_gas),
+            "allowed_delegates" => {
+                json!(p.allowed_delegates.iter().map(show).collect::<Vec<_>>())
+            }
+            "allow_any_chain_authorization" => json!(p.allows_any_chain_authorization()),
             "max_fee" => limit(&p.max_fee),
             "max_priority_fee" => limit(&p.max_priority_fee),
             "max_fee_rate" => p

@@ -62,7 +62,8 @@ pub struct PolicyEntry {
     /// `None` means the default (true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_contract_creation: Option<bool>,
-    /// `gas_limit × (gas_price | max_fee_per_gas)` in wei.
+    /// `gas_limit × (gas_price | max_fee_per_gas)` in wei, plus the blob
+    /// fee of a blob transaction.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_u256")]
     pub max_fee_per_tx: Option<U256>,
     /// Ethereum (token contract) and solana (mint).
@@ -80,6 +81,17 @@ pub struct PolicyEntry {
     pub allowed_typed_data: Vec<TypedDataRule>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_arbitrary_typed_data: Option<bool>,
+    /// EIP-7702 delegate contracts (lower-case addresses) an authorization
+    /// may name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_delegates: Vec<String>,
+    /// Whether an authorization with chain id 0 (valid on every chain) may
+    /// be signed or carried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_any_chain_authorization: Option<bool>,
+    /// EIP-4844 cap on `max_fee_per_blob_gas`, in wei.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_u256")]
+    pub max_fee_per_blob_gas: Option<U256>,
 
     // Bitcoin.
     /// Sighash names beyond the default (`ALL`, and `DEFAULT` on taproot).
@@ -155,6 +167,9 @@ impl PolicyEntry {
     }
     pub fn allows_arbitrary_typed_data(&self) -> bool {
         self.allow_arbitrary_typed_data.unwrap_or(false)
+    }
+    pub fn allows_any_chain_authorization(&self) -> bool {
+        self.allow_any_chain_authorization.unwrap_or(false)
     }
 
     /// The approval ttl in force, in seconds.

@@ -3,7 +3,10 @@
 //! calldata, typed data, value and token limits.
 //!
 //! Order (the first rule that refuses names itself): `allowed_chain_ids`,
-//! `allow_message_signing`, `allow_contract_creation`, `max_fee_per_tx`,
+//! `allow_message_signing`, `allow_contract_creation`,
+//! `max_fee_per_blob_gas`, `max_fee_per_tx` (blob fee included), then for
+//! each EIP-7702 authorization `allowed_delegates`,
+//! `allow_any_chain_authorization` and `allowed_chain_ids`, then
 //! `calldata` (a recognised call in a non-canonical encoding),
 //! `allowed_contracts` / `allow_arbitrary_calldata`, `allowed_typed_data`,
 //! `denied_recipients`, `allowed_recipients`, `allow_unlimited_approvals`,
@@ -14,7 +17,7 @@ use wallet_core::ethereum::Address;
 use wallet_core::ethereum::intent::{CallIntent, MovementKind, TokenMovement, TypedIntent};
 
 use super::entry::PolicyEntry;
-use super::intent::{EthTransaction, EthTypedData, hex4};
+use super::intent::{EthAuthorization, EthTransaction, EthTypedData, hex4};
 use super::{Denial, Spend, token_limit};
 
 fn key(a: &Address) -> String {
@@ -161,6 +164,35 @@ fn contract_allowed(
     }
 }
 
+/// An EIP-7702 authorization hands an account to the delegate's code:
+/// the delegate must be listed, chain id 0 (every chain) needs its own
+/// flag, and another chain id must satisfy `allowed_chain_ids`.
+pub fn authorization(p: &PolicyEntry, a: &EthAuthorization) -> Result<(), Denial> {
+    if !p.allowed_delegates.contains(&key(&a.delegate)) {
+        return Err(Denial::new(
+            "allowed_delegates",
+            format!(
+                "an EIP-7702 authorization of {} to delegate {} is not allowed: the delegate is                  not in allowed_delegates",
+                a.authority.to_checksum(),
+                a.delegate.to_checksum()
+            ),
+        ));
+    }
+    if a.chain_id == 0 {
+        if !p.allows_any_chain_authorization() {
+            return Err(Denial::new(
+                "allow_any_chain_authorization",
+                format!(
+                    "an EIP-7702 authorization to {} with chain id 0 is valid on every chain,                      which this policy does not allow",
+                    a.delegate.to_checksum()
+                ),
+            ));
+        }
+        return Ok(());
+    }
+    check_chain_id(p, Some(a.chain_id), "authorization")
+}
+
 pub fn transaction(p: &PolicyEntry, tx: &EthTransaction) -> Result<Vec<Spend>, Denial> {
     check_chain_id(p, Some(tx.chain_id), "transaction")?;
     if tx.to.is_none() && !p.allows_contract_creation() {
@@ -169,16 +201,35 @@ pub fn transaction(p: &PolicyEntry, tx: &EthTransaction) -> Result<Vec<Spend>, D
             "contract creation (a transaction without \"to\") is not allowed",
         ));
     }
+    if let (Some(max), Some(b)) = (p.max_fee_per_blob_gas, &tx.blobs)
+        && b.max_fee_per_blob_gas > max
+    {
+        return Err(Denial::new(
+            "max_fee_per_blob_gas",
+            format!(
+                "max_fee_per_blob_gas {} exceeds the limit of {max}",
+                b.max_fee_per_blob_gas
+            ),
+        ));
+    }
     if let Some(max) = p.max_fee_per_tx
         && tx.max_fee > max
     {
+        let what = if tx.blobs.is_some() {
+            "gas_limit × fee per gas + max_fee_per_blob_gas × 131072 × blobs"
+        } else {
+            "gas_limit × fee per gas"
+        };
         return Err(Denial::new(
             "max_fee_per_tx",
             format!(
-                "the fee of up to {} wei (gas_limit × fee per gas) exceeds the limit of {max}",
+                "the fee of up to {} wei ({what}) exceeds the limit of {max}",
                 tx.max_fee
             ),
         ));
+    }
+    for a in &tx.authorizations {
+        authorization(p, a)?;
     }
     let call = match &tx.call {
         Ok(call) => call,

@@ -22,6 +22,8 @@ pub enum Intent {
     /// EIP-191 personal_sign.
     EthereumMessage,
     EthereumTypedData(EthTypedData),
+    /// An EIP-7702 authorization (`ethereum/sign-authorization`).
+    EthereumAuthorization(EthAuthorization),
     BitcoinTransaction(BtcTransaction),
     /// `bitcoin/sign-message` (BIP-322 or legacy).
     BitcoinMessage(MessageIntent),
@@ -48,6 +50,30 @@ pub struct EthTransaction {
     /// The calldata, decoded (an error when a recognised call is not in its
     /// canonical encoding). Contract creation carries init code: `Plain`.
     pub call: Result<CallIntent, CalldataError>,
+    /// EIP-4844: the blobs and their fee (`max_fee` includes it).
+    pub blobs: Option<EthBlobs>,
+    /// EIP-7702: every authorization of the list.
+    pub authorizations: Vec<EthAuthorization>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EthBlobs {
+    pub count: usize,
+    pub max_fee_per_blob_gas: U256,
+    /// `max_fee_per_blob_gas × 2^17 × count`.
+    pub max_blob_fee: U256,
+}
+
+/// One EIP-7702 authorization: the account `authority` runs `delegate`'s
+/// code on `chain_id` (0: every chain).
+#[derive(Debug, Clone)]
+pub struct EthAuthorization {
+    pub chain_id: u64,
+    pub delegate: Address,
+    pub nonce: u64,
+    /// The signing account (ours on sign-authorization; recovered from the
+    /// tuple in a transaction's list).
+    pub authority: Address,
 }
 
 #[derive(Debug, Clone)]
@@ -151,7 +177,8 @@ impl Intent {
         match self {
             Intent::EthereumTransaction(_)
             | Intent::EthereumMessage
-            | Intent::EthereumTypedData(_) => "ethereum",
+            | Intent::EthereumTypedData(_)
+            | Intent::EthereumAuthorization(_) => "ethereum",
             Intent::BitcoinTransaction(_) | Intent::BitcoinMessage(_) => "bitcoin",
             Intent::SolanaTransaction(_) | Intent::SolanaMessage(_) => "solana",
             Intent::RawHash { chain } => chain,
@@ -164,6 +191,12 @@ impl Intent {
             Intent::EthereumTransaction(tx) => eth_tx_json(tx),
             Intent::EthereumMessage => json!({"chain": "ethereum", "kind": "message"}),
             Intent::EthereumTypedData(td) => eth_typed_json(td),
+            Intent::EthereumAuthorization(a) => {
+                let mut o = auth_json(a);
+                o.insert("chain".into(), json!("ethereum"));
+                o.insert("kind".into(), json!("authorization"));
+                Value::Object(o)
+            }
             Intent::BitcoinTransaction(tx) => btc_json(tx),
             Intent::BitcoinMessage(m) => m.to_json("bitcoin"),
             Intent::SolanaTransaction(tx) => sol_json(tx),
@@ -207,6 +240,16 @@ fn movement_json(m: &TokenMovement) -> Value {
     Value::Object(o)
 }
 
+fn auth_json(a: &EthAuthorization) -> Map<String, Value> {
+    let mut o = Map::new();
+    o.insert("chain_id".into(), json!(a.chain_id.to_string()));
+    o.insert("any_chain".into(), json!(a.chain_id == 0));
+    o.insert("delegate".into(), json!(a.delegate.to_checksum()));
+    o.insert("nonce".into(), json!(a.nonce.to_string()));
+    o.insert("authority".into(), json!(a.authority.to_checksum()));
+    o
+}
+
 fn eth_tx_json(tx: &EthTransaction) -> Value {
     let mut o = Map::new();
     o.insert("chain".into(), json!("ethereum"));
@@ -237,6 +280,27 @@ fn eth_tx_json(tx: &EthTransaction) -> Value {
         Err(e) => json!({"malformed": e.to_string()}),
     };
     o.insert("call".into(), call);
+    if let Some(b) = &tx.blobs {
+        o.insert(
+            "blobs".into(),
+            json!({
+                "count": b.count,
+                "max_fee_per_blob_gas": dec(&b.max_fee_per_blob_gas),
+                "max_blob_fee": dec(&b.max_blob_fee),
+            }),
+        );
+    }
+    if !tx.authorizations.is_empty() {
+        o.insert(
+            "authorizations".into(),
+            Value::Array(
+                tx.authorizations
+                    .iter()
+                    .map(|a| Value::Object(auth_json(a)))
+                    .collect(),
+            ),
+        );
+    }
     Value::Object(o)
 }
 

@@ -158,6 +158,7 @@ pub fn rules(policy: &PolicyEntry, intent: &Intent) -> Result<Vec<Spend>, Denial
         Intent::EthereumTransaction(tx) => ethereum::transaction(policy, tx),
         Intent::EthereumMessage => ethereum::message(policy),
         Intent::EthereumTypedData(td) => ethereum::typed_data(policy, td),
+        Intent::EthereumAuthorization(a) => ethereum::authorization(policy, a).map(|()| Vec::new()),
         Intent::BitcoinTransaction(tx) => bitcoin::transaction(policy, tx),
         Intent::BitcoinMessage(_) => bitcoin::message(policy),
         Intent::SolanaTransaction(tx) => solana::transaction(policy, tx),

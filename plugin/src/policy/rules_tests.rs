@@ -48,6 +48,8 @@ fn movement(kind: MovementKind, to: u8, amount: u64, unlimited: bool) -> TokenMo
 
 fn token_call(method: &'static str, moves: Vec<TokenMovement>) -> Intent {
     Intent::EthereumTransaction(EthTransaction {
+        blobs: None,
+        authorizations: Vec::new(),
         chain_id: 1,
         to: Some(addr(TOKEN)),
         value: U256::ZERO,
@@ -166,6 +168,8 @@ fn unlimited_approvals_and_operators_need_the_flag() {
 fn undecodable_calldata_fails_closed() {
     let mut p = PolicyEntry::new();
     let malformed = Intent::EthereumTransaction(EthTransaction {
+        blobs: None,
+        authorizations: Vec::new(),
         chain_id: 1,
         to: Some(addr(TOKEN)),
         value: U256::ZERO,
@@ -182,6 +186,8 @@ fn undecodable_calldata_fails_closed() {
     p.allow_arbitrary_calldata = Some(true);
     assert_eq!(rule_of(&p, &malformed), Some("calldata"));
     let other = Intent::EthereumTransaction(EthTransaction {
+        blobs: None,
+        authorizations: Vec::new(),
         chain_id: 1,
         to: Some(addr(0x42)),
         value: U256::ZERO,
@@ -206,6 +212,8 @@ fn value_sent_with_calldata_is_checked_against_the_recipients() {
     p.allowed_contracts.insert(key(&addr(0x42)), vec![]);
     let payable = |value: u64| {
         Intent::EthereumTransaction(EthTransaction {
+            blobs: None,
+            authorizations: Vec::new(),
             chain_id: 1,
             to: Some(addr(0x42)),
             value: U256::from(value),
@@ -225,6 +233,8 @@ fn the_fee_cap_and_message_switch() {
     let mut p = PolicyEntry::new();
     p.max_fee_per_tx = Some(U256::from(21_000u64));
     let mut tx = EthTransaction {
+        blobs: None,
+        authorizations: Vec::new(),
         chain_id: 1,
         to: Some(addr(ALICE)),
         value: U256::ZERO,
@@ -564,4 +574,77 @@ fn message_signing_is_off_by_default_on_bitcoin_only() {
         "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
     );
     assert!(!j.to_string().contains("hello"));
+}
+
+fn auth(chain_id: u64, delegate: u8) -> super::intent::EthAuthorization {
+    super::intent::EthAuthorization {
+        chain_id,
+        delegate: addr(delegate),
+        nonce: 0,
+        authority: addr(ALICE),
+    }
+}
+
+#[test]
+fn eip7702_authorizations_need_a_listed_delegate_and_chain() {
+    let mut p = PolicyEntry::new();
+    let a = |c, d| Intent::EthereumAuthorization(auth(c, d));
+    // No delegate listed: every authorization is refused (fail closed).
+    assert_eq!(rule_of(&p, &a(1, TOKEN)), Some("allowed_delegates"));
+    p.allowed_delegates = vec![key(&addr(TOKEN))];
+    assert!(rules(&p, &a(1, TOKEN)).is_ok());
+    assert_eq!(rule_of(&p, &a(1, MALLORY)), Some("allowed_delegates"));
+    assert_eq!(
+        rule_of(&p, &a(0, TOKEN)),
+        Some("allow_any_chain_authorization")
+    );
+    p.allowed_chain_ids = vec![1];
+    assert_eq!(rule_of(&p, &a(5, TOKEN)), Some("allowed_chain_ids"));
+    p.allow_any_chain_authorization = Some(true);
+    // Chain id 0 is judged by its flag, not by allowed_chain_ids.
+    assert!(rules(&p, &a(0, TOKEN)).is_ok());
+    // In a transaction, every tuple is judged.
+    let tx = |list: Vec<super::intent::EthAuthorization>| {
+        Intent::EthereumTransaction(EthTransaction {
+            blobs: None,
+            authorizations: list,
+            chain_id: 1,
+            to: Some(addr(ALICE)),
+            value: U256::ZERO,
+            max_fee: U256::ZERO,
+            tx_type: "eip7702",
+            call: Ok(CallIntent::Plain),
+        })
+    };
+    assert!(rules(&p, &tx(vec![auth(1, TOKEN)])).is_ok());
+    assert_eq!(
+        rule_of(&p, &tx(vec![auth(1, TOKEN), auth(1, MALLORY)])),
+        Some("allowed_delegates")
+    );
+}
+
+#[test]
+fn blob_fee_cap_and_blob_fee_in_max_fee_per_tx() {
+    let mut p = PolicyEntry::new();
+    p.max_fee_per_blob_gas = Some(U256::from(10u64));
+    p.max_fee_per_tx = Some(U256::from(1_000_000u64));
+    let tx = |per_blob_gas: u64, max_fee: u64| {
+        Intent::EthereumTransaction(EthTransaction {
+            blobs: Some(super::intent::EthBlobs {
+                count: 1,
+                max_fee_per_blob_gas: U256::from(per_blob_gas),
+                max_blob_fee: U256::from(per_blob_gas * 131_072),
+            }),
+            authorizations: Vec::new(),
+            chain_id: 1,
+            to: Some(addr(ALICE)),
+            value: U256::ZERO,
+            max_fee: U256::from(max_fee),
+            tx_type: "eip4844",
+            call: Ok(CallIntent::Plain),
+        })
+    };
+    assert!(rules(&p, &tx(5, 900_000)).is_ok());
+    assert_eq!(rule_of(&p, &tx(11, 900_000)), Some("max_fee_per_blob_gas"));
+    assert_eq!(rule_of(&p, &tx(5, 1_000_001)), Some("max_fee_per_tx"));
 }

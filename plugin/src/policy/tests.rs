@@ -31,6 +31,8 @@ async fn backend_with(chain: &str, policy: Value) -> TestBackend {
 
 fn eth(chain_id: u64, to: Option<&str>, value: u64) -> Intent {
     Intent::EthereumTransaction(intent::EthTransaction {
+        blobs: None,
+        authorizations: Vec::new(),
         chain_id,
         to: to.map(|a| wallet_core::ethereum::Address::parse_field(a, "to").expect("test address")),
         value: U256::from(value),

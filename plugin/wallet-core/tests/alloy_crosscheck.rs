@@ -166,6 +166,8 @@ proptest! {
                 prop_assert_eq!(env.access_list().map(|l| l.0.len()), Some(t.access_list.len()));
                 prop_assert!(signed.v <= 1);
             }
+            // Types 3 and 4: tests/eip7702_4844_crosscheck.rs.
+            Transaction::Eip4844(_) | Transaction::Eip7702(_) => unreachable!("not generated here"),
         }
         // Low S (EIP-2): s <= n/2.
         let half_n = U256::from_str_radix("7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0", 16).expect("n/2");

@@ -428,6 +428,8 @@ async fn deleting_the_wallet_removes_its_policies_and_counters() {
         t.storage.as_ref(),
         "w",
         &crate::policy::Intent::EthereumTransaction(crate::policy::intent::EthTransaction {
+            blobs: None,
+            authorizations: Vec::new(),
             chain_id: 1,
             to: Some(wallet_core::ethereum::Address::parse_field(ETH_A, "to").expect("address")),
             value: ruint::aliases::U256::from(3u8),

@@ -154,7 +154,7 @@ async fn bad_transaction_fields_are_400s_naming_them() {
         update(&t, p, with("access_list", json!([{"address": "nope"}]))).await,
         "access_list[0].address",
     );
-    bad_field(update(&t, p, with("type", json!("eip4844"))).await, "type");
+    bad_field(update(&t, p, with("type", json!("eip4848"))).await, "type");
     bad_field(update(&t, p, with("chain_id", json!(0))).await, "chain_id");
     bad_field(update(&t, p, with("change", json!(1))).await, "change");
     let mut no_price = base.clone();

@@ -1,5 +1,5 @@
 //! Ethereum: EIP-55 addresses, transactions (legacy with EIP-155, EIP-2930,
-//! EIP-1559) as EIP-2718 bytes, EIP-191 `personal_sign`, EIP-712 typed data.
+//! EIP-1559, EIP-4844, EIP-7702) as EIP-2718 bytes, EIP-7702 authorizations, EIP-191 `personal_sign`, EIP-712 typed data.
 
 use core::fmt;
 use core::str::FromStr;
@@ -12,13 +12,15 @@ use crate::secret::Secp256k1PrivateKey;
 use crate::sign_hash::{SignError, sign_digest_secp256k1};
 
 pub mod eip712;
+pub mod eip7702;
 pub mod intent;
 mod rlp;
 mod tx;
 
 pub use ruint::aliases::U256;
 pub use tx::{
-    AccessList, AccessListItem, Eip1559Transaction, Eip2930Transaction, LegacyTransaction,
+    AccessList, AccessListItem, Eip1559Transaction, Eip2930Transaction, Eip4844Transaction,
+    Eip7702Transaction, GAS_PER_BLOB, LegacyTransaction, MAX_AUTHORIZATIONS, MAX_BLOBS_PER_TX,
     SignedTransaction, Transaction, TransactionRequest, TxType, access_list_from_json,
 };
 

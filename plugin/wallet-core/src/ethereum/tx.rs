@@ -7,6 +7,13 @@
 //!   accessList, yParity, r, s])`.
 //! - EIP-1559: `0x02 || rlp([chainId, nonce, maxPriorityFeePerGas,
 //!   maxFeePerGas, gas, to, value, data, accessList, yParity, r, s])`.
+//! - EIP-4844: `0x03 || rlp([chainId, nonce, maxPriorityFeePerGas,
+//!   maxFeePerGas, gas, to, value, data, accessList, maxFeePerBlobGas,
+//!   blobVersionedHashes, yParity, r, s])` (the consensus form; the network
+//!   form with the sidecar is the caller's).
+//! - EIP-7702: `0x04 || rlp([chainId, nonce, maxPriorityFeePerGas,
+//!   maxFeePerGas, gas, to, value, data, accessList, authorizationList,
+//!   yParity, r, s])`.
 //!
 //! The signing hash is keccak256 of the payload without the signature
 //! fields; the transaction hash is keccak256 of the signed bytes.
@@ -14,11 +21,23 @@
 use core::fmt;
 use core::str::FromStr;
 
+use super::eip7702::SignedAuthorization;
 use super::{Address, EthereumError, U256, keccak256, rlp};
 use crate::secret::Secp256k1PrivateKey;
 use crate::sign_hash::{RecoverableSignature, sign_digest_secp256k1};
 
-/// The three transaction types the API signs.
+/// Most blob hashes in one transaction: EIP-7594's per-transaction limit
+/// (`MAX_BLOBS_PER_TX = 6`, in force since Fusaka); the Cancun block limit
+/// was 6 too.
+pub const MAX_BLOBS_PER_TX: usize = 6;
+/// Most authorizations in one EIP-7702 transaction. The protocol sets no
+/// number (each costs 25 000 gas); wallets send one. A bound keeps what a
+/// policy must judge, and the encoding, small.
+pub const MAX_AUTHORIZATIONS: usize = 64;
+/// Blob gas per blob (EIP-4844 `GAS_PER_BLOB` = 2^17).
+pub const GAS_PER_BLOB: u64 = 1 << 17;
+
+/// The transaction types the API signs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TxType {
     /// Pre-typed transactions (EIP-2718 type 0), signed with EIP-155.
@@ -27,6 +46,10 @@ pub enum TxType {
     Eip2930,
     /// EIP-1559 dynamic-fee transactions (type 2).
     Eip1559,
+    /// EIP-4844 blob transactions (type 3).
+    Eip4844,
+    /// EIP-7702 set-code transactions (type 4).
+    Eip7702,
 }
 
 impl TxType {
@@ -36,6 +59,8 @@ impl TxType {
             TxType::Legacy => "legacy",
             TxType::Eip2930 => "eip2930",
             TxType::Eip1559 => "eip1559",
+            TxType::Eip4844 => "eip4844",
+            TxType::Eip7702 => "eip7702",
         }
     }
 
@@ -45,6 +70,8 @@ impl TxType {
             TxType::Legacy => 0,
             TxType::Eip2930 => 1,
             TxType::Eip1559 => 2,
+            TxType::Eip4844 => 3,
+            TxType::Eip7702 => 4,
         }
     }
 }
@@ -63,9 +90,11 @@ impl FromStr for TxType {
             "legacy" => Ok(TxType::Legacy),
             "eip2930" => Ok(TxType::Eip2930),
             "eip1559" => Ok(TxType::Eip1559),
+            "eip4844" => Ok(TxType::Eip4844),
+            "eip7702" => Ok(TxType::Eip7702),
             _ => Err(EthereumError::field(
                 "type",
-                "must be legacy, eip2930 or eip1559",
+                "must be legacy, eip2930, eip1559, eip4844 or eip7702",
             )),
         }
     }
@@ -189,6 +218,27 @@ pub struct Eip1559Transaction {
     pub access_list: AccessList,
 }
 
+/// An EIP-4844 blob transaction (the blobs travel beside it, in the
+/// network form only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Eip4844Transaction {
+    /// The EIP-1559 fields; `to` is required (`Some`).
+    pub base: Eip1559Transaction,
+    /// Maximum fee per blob gas in wei.
+    pub max_fee_per_blob_gas: U256,
+    /// Versioned hashes of the blobs' KZG commitments (version byte 0x01).
+    pub blob_versioned_hashes: Vec<[u8; 32]>,
+}
+
+/// An EIP-7702 set-code transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Eip7702Transaction {
+    /// The EIP-1559 fields; `to` is required (`Some`).
+    pub base: Eip1559Transaction,
+    /// Signed authorizations (non-empty).
+    pub authorization_list: Vec<SignedAuthorization>,
+}
+
 /// A transaction of any supported type.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Transaction {
@@ -198,6 +248,10 @@ pub enum Transaction {
     Eip2930(Eip2930Transaction),
     /// EIP-1559.
     Eip1559(Eip1559Transaction),
+    /// EIP-4844.
+    Eip4844(Eip4844Transaction),
+    /// EIP-7702.
+    Eip7702(Eip7702Transaction),
 }
 
 /// A signed transaction, ready for `eth_sendRawTransaction`.
@@ -245,6 +299,18 @@ fn access_list(out: &mut Vec<u8>, list: &AccessList) {
     rlp::list(out, &payload);
 }
 
+fn dynamic_fields(p: &mut Vec<u8>, t: &Eip1559Transaction) {
+    rlp::u64(p, t.chain_id);
+    rlp::u64(p, t.nonce);
+    u256(p, &t.max_priority_fee_per_gas);
+    u256(p, &t.max_fee_per_gas);
+    rlp::u64(p, t.gas_limit);
+    to_field(p, &t.to);
+    u256(p, &t.value);
+    rlp::bytes(p, &t.data);
+    access_list(p, &t.access_list);
+}
+
 fn signature_fields(out: &mut Vec<u8>, v: u64, sig: &RecoverableSignature) {
     rlp::u64(out, v);
     rlp::uint(out, &sig.r);
@@ -258,6 +324,8 @@ impl Transaction {
             Transaction::Legacy(_) => TxType::Legacy,
             Transaction::Eip2930(_) => TxType::Eip2930,
             Transaction::Eip1559(_) => TxType::Eip1559,
+            Transaction::Eip4844(_) => TxType::Eip4844,
+            Transaction::Eip7702(_) => TxType::Eip7702,
         }
     }
 
@@ -267,6 +335,8 @@ impl Transaction {
             Transaction::Legacy(t) => t.chain_id,
             Transaction::Eip2930(t) => t.chain_id,
             Transaction::Eip1559(t) => t.chain_id,
+            Transaction::Eip4844(t) => t.base.chain_id,
+            Transaction::Eip7702(t) => t.base.chain_id,
         }
     }
 
@@ -276,6 +346,8 @@ impl Transaction {
             Transaction::Legacy(t) => t.to,
             Transaction::Eip2930(t) => t.to,
             Transaction::Eip1559(t) => t.to,
+            Transaction::Eip4844(t) => t.base.to,
+            Transaction::Eip7702(t) => t.base.to,
         }
     }
 
@@ -285,6 +357,30 @@ impl Transaction {
             Transaction::Legacy(t) => t.value,
             Transaction::Eip2930(t) => t.value,
             Transaction::Eip1559(t) => t.value,
+            Transaction::Eip4844(t) => t.base.value,
+            Transaction::Eip7702(t) => t.base.value,
+        }
+    }
+
+    /// The EIP-1559 fields of a dynamic-fee transaction (types 2, 3, 4).
+    fn dynamic(&self) -> Option<&Eip1559Transaction> {
+        match self {
+            Transaction::Eip1559(t) => Some(t),
+            Transaction::Eip4844(t) => Some(&t.base),
+            Transaction::Eip7702(t) => Some(&t.base),
+            _ => None,
+        }
+    }
+
+    /// The most blob gas can cost: `max_fee_per_blob_gas × 2^17 × blobs`
+    /// (zero for other types).
+    pub fn max_blob_fee(&self) -> U256 {
+        match self {
+            Transaction::Eip4844(t) => t
+                .max_fee_per_blob_gas
+                .saturating_mul(U256::from(GAS_PER_BLOB))
+                .saturating_mul(U256::from(t.blob_versioned_hashes.len())),
+            _ => U256::ZERO,
         }
     }
 
@@ -312,9 +408,16 @@ impl Transaction {
         let fees: &[(&str, &U256)] = match self {
             Transaction::Legacy(t) => &[("gas_price", &t.gas_price)],
             Transaction::Eip2930(t) => &[("gas_price", &t.gas_price)],
-            Transaction::Eip1559(t) => &[
-                ("max_fee_per_gas", &t.max_fee_per_gas),
-                ("max_priority_fee_per_gas", &t.max_priority_fee_per_gas),
+            Transaction::Eip1559(t) | Transaction::Eip7702(Eip7702Transaction { base: t, .. }) => {
+                &[
+                    ("max_fee_per_gas", &t.max_fee_per_gas),
+                    ("max_priority_fee_per_gas", &t.max_priority_fee_per_gas),
+                ]
+            }
+            Transaction::Eip4844(t) => &[
+                ("max_fee_per_gas", &t.base.max_fee_per_gas),
+                ("max_priority_fee_per_gas", &t.base.max_priority_fee_per_gas),
+                ("max_fee_per_blob_gas", &t.max_fee_per_blob_gas),
             ],
         };
         for (field, fee) in fees {
@@ -322,13 +425,58 @@ impl Transaction {
                 return Err(EthereumError::field(*field, "exceeds 2^128 - 1 wei"));
             }
         }
-        if let Transaction::Eip1559(t) = self
+        if let Some(t) = self.dynamic()
             && t.max_priority_fee_per_gas > t.max_fee_per_gas
         {
             return Err(EthereumError::field(
                 "max_priority_fee_per_gas",
                 "must not exceed max_fee_per_gas",
             ));
+        }
+        match self {
+            Transaction::Eip4844(t) => {
+                if t.base.to.is_none() {
+                    return Err(EthereumError::MissingField { field: "to" });
+                }
+                if t.blob_versioned_hashes.is_empty() {
+                    return Err(EthereumError::field(
+                        "blob_versioned_hashes",
+                        "must not be empty",
+                    ));
+                }
+                if t.blob_versioned_hashes.len() > MAX_BLOBS_PER_TX {
+                    return Err(EthereumError::field(
+                        "blob_versioned_hashes",
+                        "at most 6 blobs per transaction (EIP-7594)",
+                    ));
+                }
+                for (i, h) in t.blob_versioned_hashes.iter().enumerate() {
+                    if h[0] != 0x01 {
+                        return Err(EthereumError::field(
+                            format!("blob_versioned_hashes[{i}]"),
+                            "must start with the KZG version byte 0x01",
+                        ));
+                    }
+                }
+            }
+            Transaction::Eip7702(t) => {
+                if t.base.to.is_none() {
+                    return Err(EthereumError::MissingField { field: "to" });
+                }
+                if t.authorization_list.is_empty() {
+                    return Err(EthereumError::field(
+                        "authorization_list",
+                        "must not be empty",
+                    ));
+                }
+                if t.authorization_list.len() > MAX_AUTHORIZATIONS {
+                    return Err(EthereumError::field(
+                        "authorization_list",
+                        "at most 64 authorizations",
+                    ));
+                }
+            }
+            _ => {}
         }
         Ok(())
     }
@@ -355,16 +503,23 @@ impl Transaction {
                 rlp::bytes(&mut p, &t.data);
                 access_list(&mut p, &t.access_list);
             }
-            Transaction::Eip1559(t) => {
-                rlp::u64(&mut p, t.chain_id);
-                rlp::u64(&mut p, t.nonce);
-                u256(&mut p, &t.max_priority_fee_per_gas);
-                u256(&mut p, &t.max_fee_per_gas);
-                rlp::u64(&mut p, t.gas_limit);
-                to_field(&mut p, &t.to);
-                u256(&mut p, &t.value);
-                rlp::bytes(&mut p, &t.data);
-                access_list(&mut p, &t.access_list);
+            Transaction::Eip1559(t) => dynamic_fields(&mut p, t),
+            Transaction::Eip4844(t) => {
+                dynamic_fields(&mut p, &t.base);
+                u256(&mut p, &t.max_fee_per_blob_gas);
+                let mut hashes = Vec::with_capacity(t.blob_versioned_hashes.len() * 33);
+                for h in &t.blob_versioned_hashes {
+                    rlp::bytes(&mut hashes, h);
+                }
+                rlp::list(&mut p, &hashes);
+            }
+            Transaction::Eip7702(t) => {
+                dynamic_fields(&mut p, &t.base);
+                let mut list = Vec::with_capacity(t.authorization_list.len() * 110);
+                for a in &t.authorization_list {
+                    a.encode(&mut list);
+                }
+                rlp::list(&mut p, &list);
             }
         }
         p
@@ -456,8 +611,14 @@ pub struct TransactionRequest {
     pub max_fee_per_gas: Option<U256>,
     /// `max_priority_fee_per_gas` (eip1559).
     pub max_priority_fee_per_gas: Option<U256>,
-    /// `access_list` (eip2930, eip1559).
+    /// `access_list` (eip2930, eip1559, eip4844, eip7702).
     pub access_list: Option<AccessList>,
+    /// `max_fee_per_blob_gas` (eip4844).
+    pub max_fee_per_blob_gas: Option<U256>,
+    /// `blob_versioned_hashes` (eip4844).
+    pub blob_versioned_hashes: Option<Vec<[u8; 32]>>,
+    /// `authorization_list` (eip7702).
+    pub authorization_list: Option<Vec<SignedAuthorization>>,
 }
 
 impl TransactionRequest {
@@ -486,6 +647,15 @@ impl TransactionRequest {
                 }
                 if self.max_priority_fee_per_gas.is_some() {
                     return Err(not_allowed("max_priority_fee_per_gas"));
+                }
+                if self.max_fee_per_blob_gas.is_some() {
+                    return Err(not_allowed("max_fee_per_blob_gas"));
+                }
+                if self.blob_versioned_hashes.is_some() {
+                    return Err(not_allowed("blob_versioned_hashes"));
+                }
+                if self.authorization_list.is_some() {
+                    return Err(not_allowed("authorization_list"));
                 }
                 let gas_price = self
                     .gas_price
@@ -516,11 +686,11 @@ impl TransactionRequest {
                     })
                 }
             }
-            TxType::Eip1559 => {
+            TxType::Eip1559 | TxType::Eip4844 | TxType::Eip7702 => {
                 if self.gas_price.is_some() {
                     return Err(not_allowed("gas_price"));
                 }
-                Transaction::Eip1559(Eip1559Transaction {
+                let base = Eip1559Transaction {
                     chain_id,
                     nonce,
                     max_priority_fee_per_gas: self.max_priority_fee_per_gas.ok_or(
@@ -536,7 +706,45 @@ impl TransactionRequest {
                     value,
                     data: self.data,
                     access_list: self.access_list.unwrap_or_default(),
-                })
+                };
+                if tx_type != TxType::Eip4844 {
+                    if self.max_fee_per_blob_gas.is_some() {
+                        return Err(not_allowed("max_fee_per_blob_gas"));
+                    }
+                    if self.blob_versioned_hashes.is_some() {
+                        return Err(not_allowed("blob_versioned_hashes"));
+                    }
+                }
+                if tx_type != TxType::Eip7702 && self.authorization_list.is_some() {
+                    return Err(not_allowed("authorization_list"));
+                }
+                if tx_type != TxType::Eip1559 && base.to.is_none() {
+                    return Err(EthereumError::MissingField { field: "to" });
+                }
+                match tx_type {
+                    TxType::Eip4844 => Transaction::Eip4844(Eip4844Transaction {
+                        base,
+                        max_fee_per_blob_gas: self.max_fee_per_blob_gas.ok_or(
+                            EthereumError::MissingField {
+                                field: "max_fee_per_blob_gas",
+                            },
+                        )?,
+                        blob_versioned_hashes: self.blob_versioned_hashes.ok_or(
+                            EthereumError::MissingField {
+                                field: "blob_versioned_hashes",
+                            },
+                        )?,
+                    }),
+                    TxType::Eip7702 => Transaction::Eip7702(Eip7702Transaction {
+                        base,
+                        authorization_list: self.authorization_list.ok_or(
+                            EthereumError::MissingField {
+                                field: "authorization_list",
+                            },
+                        )?,
+                    }),
+                    _ => Transaction::Eip1559(base),
+                }
             }
         };
         tx.validate()?;
