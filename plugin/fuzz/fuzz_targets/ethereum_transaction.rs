@@ -19,8 +19,8 @@ use vault_plugin_crypto::fuzzing::on_runtime_stack;
 use wallet_core::Secp256k1PrivateKey;
 use wallet_core::ethereum::eip7702::signed_authorization_from_json;
 use wallet_core::ethereum::{
-    Address, Transaction, TransactionRequest, TxType, access_list_from_json, keccak256,
-    parse_b256, parse_hex_bytes, u64_from_json, u256_from_json,
+    Address, Transaction, TransactionRequest, TxType, access_list_from_json, keccak256, parse_b256,
+    parse_hex_bytes, u64_from_json, u256_from_json,
 };
 use wallet_core::sign_hash::sign_digest_secp256k1;
 
