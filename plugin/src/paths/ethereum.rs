@@ -116,6 +116,7 @@ pub fn sign_transaction_path() -> Path<Crypto> {
             "The EIP-2930 access list (eip2930 and eip1559): a list of {address, storage_keys} \
              with storage keys as 0x 32-byte hex.",
         ))
+        .batch()
         .operation(
             Operation::Update,
             "Sign an Ethereum transaction.",
@@ -136,6 +137,7 @@ pub fn sign_message_path() -> Path<Crypto> {
             "message_hex",
             "The message as 0x hex bytes. Send this or message, not both.",
         ))
+        .batch()
         .operation(
             Operation::Update,
             "Sign a message with EIP-191 personal_sign.",
@@ -156,6 +158,7 @@ pub fn sign_typed_data_path() -> Path<Crypto> {
             )
             .required(),
         )
+        .batch()
         .operation(
             Operation::Update,
             "Sign EIP-712 typed data.",

@@ -43,6 +43,7 @@ pub fn sign_message_path() -> Path<Crypto> {
         .field(name_field())
         .fields(key_fields())
         .field(Field::string("message", "The bytes to sign, base64 encoded. Required.").required())
+        .batch()
         .operation(
             Operation::Update,
             "Sign raw bytes with ed25519.",
