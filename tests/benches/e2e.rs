@@ -720,7 +720,9 @@ fn main() {
 
     // Scale: signing on a hot wallet with 1 wallet, then with `wallets` wallets.
     let scale_conc = 8;
-    let hot = &endpoints[find("crypto ethereum/sign-message").expect("endpoint")];
+    let Some(hot) = find("crypto ethereum/sign-message").map(|i| &endpoints[i]) else {
+        return;
+    };
     let before = wrk.run(
         &server,
         hot,
