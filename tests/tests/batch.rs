@@ -314,3 +314,63 @@ fn batch_input_is_bounded_and_checked() {
     );
     expect_400_naming(&r, "transaction");
 }
+
+#[test]
+fn the_sdk_returns_one_result_per_item_and_policy_refusals_as_item_errors() {
+    use vault_crypto_sdk::ethereum::SignMessage;
+    use vault_crypto_sdk::solana::SolanaSignMessage;
+    use vault_crypto_sdk::{Client, Config};
+    let e = Engine::start();
+    e.abandon("a", json!({}));
+    let client =
+        Client::new(Config::new([e.s.addr.clone()]).with_token(integration_tests::ROOT_TOKEN))
+            .expect("client");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let msgs = [b"one".as_slice(), b"two".as_slice()];
+        let reqs: Vec<SolanaSignMessage> = msgs.iter().map(|m| SolanaSignMessage::new(m)).collect();
+        let out = client
+            .solana()
+            .sign_message_batch("a", &reqs)
+            .await
+            .expect("batch");
+        assert_eq!(out.len(), 2);
+        for (r, m) in out.iter().zip(msgs) {
+            let sig = r.as_ref().expect("signed");
+            verify_ed25519(
+                &json!({"signature": sig.signature, "public_key": sig.public_key}),
+                m,
+            );
+        }
+        // Refused before sending: no item, or an item without a message.
+        assert!(client.solana().sign_message_batch("a", &[]).await.is_err());
+        let mut bad = SignMessage::text("x");
+        bad.message = None;
+        assert!(
+            client
+                .ethereum()
+                .sign_message_batch("a", &[bad])
+                .await
+                .is_err()
+        );
+        // A policy refusal is the item's error, not the call's.
+        let r = e.write(
+            "crypto/policies/a/solana",
+            json!({"allow_message_signing": false}),
+        );
+        assert!(matches!(r.status, 200 | 204), "{}", r.body);
+        let out = client
+            .solana()
+            .sign_message_batch("a", &reqs)
+            .await
+            .expect("batch");
+        for r in &out {
+            let err = r.as_ref().expect_err("refused");
+            assert!(err.is_policy_refusal(), "{err}");
+            assert!(err.message.contains("allow_message_signing"), "{err}");
+        }
+    });
+}
