@@ -5,7 +5,7 @@ SHELL := /usr/bin/env bash
 
 CARGO ?= cargo
 
-.PHONY: help dev test tools lint fmt fmtcheck clippy clippy-fuzz shellcheck build unit integration ha-plugins ha-test ha-docker-test image compat compat-oldest k8s-validate fuzz fuzz-ci release release-repro release-test release-tools bench clean
+.PHONY: help dev test tools lint fmt fmtcheck clippy clippy-fuzz shellcheck build unit integration ha-plugins ha-test ha-docker-test image compat compat-oldest k8s-validate fuzz fuzz-ci release release-repro release-test release-tools bench bench-e2e bench-callgrind clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
@@ -16,7 +16,7 @@ dev: ## build, start a dev server with the plugin mounted at crypto/ (foreground
 tools: ## install what tests need and a fresh machine lacks (OpenBao and cargo-fuzz into .tools/, shellcheck)
 	scripts/install-bao.sh >/dev/null
 	scripts/install-fuzz.sh >/dev/null
-	@missing=""; for c in shellcheck jq curl openssl; do command -v $$c >/dev/null || missing="$$missing $$c"; done; \
+	@missing=""; for c in shellcheck jq curl openssl wrk; do command -v $$c >/dev/null || missing="$$missing $$c"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing" >&2; \
 	  command -v apt-get >/dev/null || { echo "need:$$missing (no apt-get here)" >&2; exit 1; }; \
@@ -131,12 +131,27 @@ release-test: ## build the static musl artifact, check it, register it by SHA256
 release-tools: ## what the static musl build needs when no rustup musl std is installed
 	apt-get install -y -qq musl-tools rustc-web cargo-web rust-web-src
 
-bench: ## benchmarks (figures printed, never asserted): criterion in-process, then end to end vs transit on a real bao
+bench: ## benchmarks (figures printed, never asserted): criterion in-process, then bench-e2e
+	$(CARGO) bench --locked -p wallet-core --bench core -- --noplot $(CRITERION_ARGS)
+	$(MAKE) bench-e2e
+
+# The driver is built with the dev profile (wrk makes the load; the driver only
+# sets up and reads /proc), the plugin in release.
+bench-e2e: ## end to end with wrk vs transit on a real bao, release plugin (needs `make tools` for wrk)
+	scripts/install-bao.sh >/dev/null
+	@command -v wrk >/dev/null || { echo "wrk is missing: run make tools" >&2; exit 1; }
+	$(CARGO) build --locked --release -p vault-plugin-crypto
+	CRYPTO_PLUGIN_BIN=$(TARGET_DIR)/release/vault-plugin-crypto \
+	$(CARGO) bench --locked --profile dev -p integration-tests --bench e2e
+
+# The plugin's instructions per request (valgrind's callgrind): repeatable under load, unlike CPU time.
+bench-callgrind: ## the plugin's instructions per request at the floor and signing (release plugin under callgrind)
 	scripts/install-bao.sh >/dev/null
 	$(CARGO) build --locked --release -p vault-plugin-crypto
-	$(CARGO) bench --locked -p wallet-core --bench core -- --noplot $(CRITERION_ARGS)
-	CRYPTO_PLUGIN_BIN=$(CURDIR)/target/release/vault-plugin-crypto \
-	$(CARGO) bench --locked -p integration-tests --bench e2e
+	CRYPTO_PLUGIN_BIN=$(TARGET_DIR)/release/vault-plugin-crypto BENCH_CALLGRIND_DIR=$(TARGET_DIR)/callgrind \
+	BENCH_ONLY=$${BENCH_ONLY:-floor,solana/sign-message,ethereum/sign-message} BENCH_CONCURRENCY=$${BENCH_CONCURRENCY:-8} \
+	BENCH_WALLETS=$${BENCH_WALLETS:-0} BENCH_ROUNDS=1 BENCH_SECONDS=$${BENCH_SECONDS:-10} \
+	$(CARGO) bench --locked --profile dev -p integration-tests --bench e2e
 
 clean:
 	$(CARGO) clean

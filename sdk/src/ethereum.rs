@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::batch::ItemResult;
 use crate::client::{Client, check_name};
 use crate::error::{Error, Result};
 use crate::types::{KeySelection, Quantity};
@@ -498,6 +499,52 @@ impl Ethereum<'_> {
                 &format!("wallets/{wallet}/ethereum/sign-authorization"),
                 req,
             )
+            .await
+    }
+
+    /// Sign up to 1000 transactions in one call, in order; an item the policy refuses
+    /// fails alone (see [`crate::batch`]).
+    pub async fn sign_transaction_batch(
+        &self,
+        wallet: &str,
+        txs: &[SignTransaction],
+    ) -> Result<Vec<ItemResult<SignedTransaction>>> {
+        check_name("wallet", wallet)?;
+        self.client
+            .engine_batch(&format!("wallets/{wallet}/ethereum/sign-transaction"), txs)
+            .await
+    }
+
+    /// EIP-191 personal_sign of up to 1000 messages in one call, in order.
+    pub async fn sign_message_batch(
+        &self,
+        wallet: &str,
+        msgs: &[SignMessage],
+    ) -> Result<Vec<ItemResult<MessageSignature>>> {
+        check_name("wallet", wallet)?;
+        if msgs
+            .iter()
+            .any(|m| m.message.is_some() == m.message_hex.is_some())
+        {
+            return Err(Error::invalid(
+                "message",
+                "exactly one of `message` and `message_hex` is required in every item",
+            ));
+        }
+        self.client
+            .engine_batch(&format!("wallets/{wallet}/ethereum/sign-message"), msgs)
+            .await
+    }
+
+    /// EIP-712 typed data (v4) of up to 1000 requests in one call, in order.
+    pub async fn sign_typed_data_batch(
+        &self,
+        wallet: &str,
+        reqs: &[SignTypedData],
+    ) -> Result<Vec<ItemResult<MessageSignature>>> {
+        check_name("wallet", wallet)?;
+        self.client
+            .engine_batch(&format!("wallets/{wallet}/ethereum/sign-typed-data"), reqs)
             .await
     }
 

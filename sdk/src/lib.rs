@@ -6,7 +6,8 @@
 //! * [`Client`]: async, typed, one module per API area — [`wallets`], [`addresses`] (and
 //!   xpub), [`policy`], [`ethereum`], [`bitcoin`], [`solana`], [`sign_hash`], [`approvals`]. Configured like
 //!   the `vault`/`bao` CLIs ([`Config::from_env`]), rustls TLS, several nodes with bounded
-//!   fail-over on connection failure, `503` and `429`.
+//!   fail-over on connection failure, `503` and `429`. Signing paths also take [`batch`]es
+//!   (`*_batch` methods): one call, one result or one error per item.
 //! * [`register`]: compute the SHA256, check every node, register in the catalog through the
 //!   active node, verify every node, enable or tune the mount, reload with global scope.
 //! * Feature `alloy`: [`alloy::VaultSigner`], an alloy `Signer` + `TxSigner` that signs
@@ -48,6 +49,7 @@ pub mod addresses;
 #[cfg(feature = "alloy")]
 pub mod alloy;
 pub mod approvals;
+pub mod batch;
 pub mod bitcoin;
 mod client;
 mod config;

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::batch::ItemResult;
 use crate::client::{Client, check_name};
 use crate::error::Result;
 use crate::types::{Chain, KeySelection};
@@ -61,5 +62,17 @@ impl Client {
     pub async fn sign_hash(&self, wallet: &str, req: &SignHash) -> Result<HashSignature> {
         check_name("wallet", wallet)?;
         self.engine_write(&format!("sign-hash/{wallet}"), req).await
+    }
+
+    /// Sign up to 1000 raw digests in one call, in order (see [`crate::batch`]); refused
+    /// like [`Client::sign_hash`].
+    pub async fn sign_hash_batch(
+        &self,
+        wallet: &str,
+        reqs: &[SignHash],
+    ) -> Result<Vec<ItemResult<HashSignature>>> {
+        check_name("wallet", wallet)?;
+        self.engine_batch(&format!("sign-hash/{wallet}"), reqs)
+            .await
     }
 }

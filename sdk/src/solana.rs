@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::batch::ItemResult;
 use crate::client::{Client, check_name};
 use crate::error::Result;
 use crate::types::KeySelection;
@@ -155,6 +156,19 @@ impl Solana<'_> {
         check_name("wallet", wallet)?;
         self.client
             .engine_write(&format!("wallets/{wallet}/solana/sign-message"), req)
+            .await
+    }
+
+    /// ed25519 over up to 1000 messages in one call, in order; an item the policy refuses
+    /// fails alone (see [`crate::batch`]).
+    pub async fn sign_message_batch(
+        &self,
+        wallet: &str,
+        reqs: &[SolanaSignMessage],
+    ) -> Result<Vec<ItemResult<SolanaMessageSignature>>> {
+        check_name("wallet", wallet)?;
+        self.client
+            .engine_batch(&format!("wallets/{wallet}/solana/sign-message"), reqs)
             .await
     }
 

@@ -147,6 +147,9 @@ pub struct ServerOptions {
     /// Run the server, and so its plugins, as this uid and gid (the test
     /// runs as root); the private directory is given to that user.
     pub run_as: Option<(u32, u32)>,
+    /// The executable registered as the plugin instead of [`plugin_binary`]
+    /// (the benchmark's callgrind wrapper).
+    pub plugin: Option<PathBuf>,
 }
 
 /// A running dev server with its own plugin directory.
@@ -173,7 +176,8 @@ impl DevServer {
         let plugins = dir.path().join("plugins");
         std::fs::create_dir(&plugins).expect("plugins dir");
         let plugin_path = plugins.join(PLUGIN_NAME);
-        std::fs::copy(plugin_binary(), &plugin_path).expect("copy plugin");
+        let source = opts.plugin.clone().unwrap_or_else(plugin_binary);
+        std::fs::copy(source, &plugin_path).expect("copy plugin");
         let config = dir.path().join("config.hcl");
         let mut hcl = format!("plugin_directory = \"{}\"\n", plugins.display());
         if opts.raw_storage {

@@ -98,21 +98,27 @@ impl BackendBridge {
     }
 }
 
-/// Runs a handler on its own task so that a panic becomes a 500 for that
-/// request instead of taking the process down; the task logs at its
-/// mount's level.
+/// Runs a handler so that a panic becomes a 500 for that request instead of
+/// taking the process down; the handler logs at its mount's level.
+///
+/// The panic is caught where it unwinds (`catch_unwind` around the future),
+/// on the task tonic already runs the RPC on: no task spawned per request and
+/// no wake-up of another worker to hand the result back (issue 16). The
+/// handler is therefore dropped, like any future, if the host cancels the
+/// RPC; what it already did stays done (storage writes are single calls, a
+/// spend counted before an unsent signature only makes the limit stricter).
 async fn isolated<T, F>(log_level: log::LevelFilter, fut: F) -> Result<T, ()>
 where
     T: Send + 'static,
     F: std::future::Future<Output = T> + Send + 'static,
 {
-    tokio::spawn(crate::hclog::scope(log_level, fut))
+    use futures_util::FutureExt as _;
+    // Unwind safety: a handler shares only the backend's state, whose locks
+    // (parking_lot, tokio) do not poison and whose caches hold whole entries.
+    std::panic::AssertUnwindSafe(crate::hclog::scope(log_level, fut))
+        .catch_unwind()
         .await
-        .map_err(|e| {
-            if !e.is_panic() {
-                log::error!("request task was cancelled");
-            }
-        })
+        .map_err(|_| ())
 }
 
 /// One request of a mount (run inside the mount's log scope).

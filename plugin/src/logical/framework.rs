@@ -13,9 +13,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{Map, Value, json};
 
+use super::batch;
 use super::field::{FieldData, FieldType, zeroize_json};
 use super::openapi;
-use super::path::{BoxFuture, Ctx, Path};
+use super::path::{BoxFuture, Ctx, OperationSpec, Path};
 use super::{
     Backend, ExistenceCheck, LogicalError, Operation, Request, Response, SpecialPaths, Storage,
 };
@@ -153,6 +154,58 @@ impl<S: Send + Sync + 'static> Framework<S> {
         Ok(Some(Response::with_data(data)))
     }
 
+    /// Runs each item of a batch through the path's handler, in order, in
+    /// one [`batch::scope`]; one result or one `error` per item. A storage
+    /// error aborts the batch (the host forwards a standby's write).
+    async fn handle_batch(
+        &self,
+        path: &Path<S>,
+        spec: &OperationSpec<S>,
+        req: &Request,
+        items: Vec<Map<String, Value>>,
+    ) -> Result<Option<Response>, LogicalError> {
+        batch::scope(async {
+            let mut results = Vec::with_capacity(items.len());
+            let mut items = items.into_iter();
+            let mut storage_error = None;
+            for raw in items.by_ref() {
+                let result = match FieldData::parse(&path.fields, raw, true) {
+                    Err(e) => Err(e),
+                    Ok((fields, report)) => match strict_check(path.strict_fields, &report.unknown)
+                    {
+                        Err(e) => Err(e),
+                        Ok(()) => {
+                            let ctx = Self::ctx(req, fields);
+                            (spec.handler)(Arc::clone(&self.state), ctx)
+                                .await
+                                .map(|mut r| {
+                                    if !report.unknown.is_empty() {
+                                        r.get_or_insert_with(Response::default)
+                                            .warnings
+                                            .push(unknown_warning(&report.unknown));
+                                    }
+                                    r
+                                })
+                        }
+                    },
+                };
+                if let Err(LogicalError::Storage(e)) = result {
+                    storage_error = Some(e);
+                    break;
+                }
+                results.push(batch::item_result(result));
+            }
+            if let Some(e) = storage_error {
+                items.for_each(|mut m| m.values_mut().for_each(zeroize_json));
+                return Err(LogicalError::Storage(e));
+            }
+            let mut data = Map::new();
+            data.insert(batch::BATCH_RESULTS.into(), Value::Array(results));
+            Ok(Some(Response::with_data(data)))
+        })
+        .await
+    }
+
     fn root_help_text(&self) -> String {
         let mut out = String::new();
         out.push_str("## DESCRIPTION\n\n");
@@ -232,41 +285,26 @@ impl<S: Send + Sync + 'static> Backend for Framework<S> {
         let spec = path
             .find_operation(&req.operation)
             .ok_or(LogicalError::UnsupportedOperation)?;
+        if path.batch
+            && raw_guard
+                .0
+                .get(batch::BATCH_INPUT)
+                .is_some_and(|v| !v.is_null())
+        {
+            let items = batch::split(&mut raw_guard.0, &captures)?;
+            drop(raw_guard);
+            return self.handle_batch(path, spec, &req, items).await;
+        }
         let raw = Self::raw_data(std::mem::take(&mut raw_guard.0), captures);
         let (fields, report) = FieldData::parse(&path.fields, raw, true)?;
-        if path.strict_fields && !report.unknown.is_empty() {
-            return Err(LogicalError::BadRequest(format!(
-                "unknown field{} {}: this path does not have {}",
-                if report.unknown.len() == 1 { "" } else { "s" },
-                // Names come from the caller: at most 8 of them, 64 characters
-                // each, so an error (which the plugin logs) never carries a
-                // long value someone sent as a key.
-                report
-                    .unknown
-                    .iter()
-                    .take(8)
-                    .map(|f| format!("\"{}\"", f.chars().take(64).collect::<String>()))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                if report.unknown.len() == 1 {
-                    "it"
-                } else {
-                    "them"
-                }
-            )));
-        }
+        strict_check(path.strict_fields, &report.unknown)?;
         let ctx = Self::ctx(&req, fields);
         let mut response = (spec.handler)(Arc::clone(&self.state), ctx).await?;
         if !report.unknown.is_empty() {
-            // Vault's wording (framework.Backend.HandleRequest).
-            let warning = format!(
-                "Endpoint ignored these unrecognized parameters: [{}]",
-                report.unknown.join(" ")
-            );
             response
                 .get_or_insert_with(Response::default)
                 .warnings
-                .push(warning);
+                .push(unknown_warning(&report.unknown));
         }
         Ok(response)
     }
@@ -349,6 +387,35 @@ impl<S: Send + Sync + 'static> Backend for Framework<S> {
                 .map_or_else(Vec::new, |(p, _)| p.fields.iter().map(|f| f.name).collect()),
         )
     }
+}
+
+/// A path with strict fields refuses unknown ones (a 400 naming them).
+fn strict_check(strict: bool, unknown: &[String]) -> Result<(), LogicalError> {
+    if strict && !unknown.is_empty() {
+        return Err(LogicalError::BadRequest(format!(
+            "unknown field{} {}: this path does not have {}",
+            if unknown.len() == 1 { "" } else { "s" },
+            // Names come from the caller: at most 8 of them, 64 characters
+            // each, so an error (which the plugin logs) never carries a
+            // long value someone sent as a key.
+            unknown
+                .iter()
+                .take(8)
+                .map(|f| format!("\"{}\"", f.chars().take(64).collect::<String>()))
+                .collect::<Vec<_>>()
+                .join(", "),
+            if unknown.len() == 1 { "it" } else { "them" }
+        )));
+    }
+    Ok(())
+}
+
+/// Vault's wording (framework.Backend.HandleRequest).
+fn unknown_warning(unknown: &[String]) -> String {
+    format!(
+        "Endpoint ignored these unrecognized parameters: [{}]",
+        unknown.join(" ")
+    )
 }
 
 /// Zeroizes request data that was not handed on (early returns).

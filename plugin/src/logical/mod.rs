@@ -8,8 +8,10 @@
 //! - `path`: path patterns, operations, existence checks, help text.
 //! - `framework`: the router implementing [`Backend`] from an ordered path list.
 //! - `openapi`: the OpenAPI document generated from the declarations.
+//! - `batch`: `batch_input` split into items run by the path's own handler.
 //! - `memory`: an in-memory [`Storage`] for tests.
 
+pub mod batch;
 pub mod field;
 pub mod framework;
 pub mod memory;

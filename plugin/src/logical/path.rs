@@ -205,6 +205,8 @@ pub struct Path<S> {
     /// Refuse a request that sends a field the path does not declare (a
     /// 400 naming it) instead of ignoring it with a warning.
     pub strict_fields: bool,
+    /// Whether a request may carry `batch_input` (see `logical::batch`).
+    pub batch: bool,
     pub help_synopsis: &'static str,
     pub help_description: &'static str,
 }
@@ -217,6 +219,7 @@ impl<S> Path<S> {
             operations: Vec::new(),
             existence_check: None,
             strict_fields: false,
+            batch: false,
             help_synopsis: "",
             help_description: "",
         }
@@ -255,6 +258,14 @@ impl<S> Path<S> {
     /// leave the operator believing in a limit that does not exist).
     pub fn strict_fields(mut self) -> Self {
         self.strict_fields = true;
+        self
+    }
+
+    /// Accepts `batch_input`: a list of this path's requests, each run by
+    /// the path's handler, answered by `batch_results` (`logical::batch`).
+    pub fn batch(mut self) -> Self {
+        self.batch = true;
+        self.fields.push(super::batch::input_field());
         self
     }
 

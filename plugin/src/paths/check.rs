@@ -37,8 +37,8 @@ const OPERATIONS: &[&str] = &[
     "sign-hash",
 ];
 
-/// The fields of every signing path (without `name`, `chain` and their
-/// required marks: which ones matter depends on `operation`).
+/// The fields of every signing path (without `name`, `chain`, `batch_input`
+/// and their required marks: which ones matter depends on `operation`).
 fn signing_fields() -> Vec<Field> {
     let paths = [
         ethereum::sign_transaction_path(),
@@ -54,7 +54,12 @@ fn signing_fields() -> Vec<Field> {
     let mut out: Vec<Field> = Vec::new();
     for p in paths {
         for f in p.fields {
-            if f.name == "name" || f.name == "chain" || out.iter().any(|o| o.name == f.name) {
+            // The check asks about one request: no batches.
+            if f.name == "name"
+                || f.name == "chain"
+                || f.name == crate::logical::batch::BATCH_INPUT
+                || out.iter().any(|o| o.name == f.name)
+            {
                 continue;
             }
             let mut f = f;

@@ -156,6 +156,7 @@ pub fn sign_transaction_path() -> Path<Crypto> {
              {chain_id, address, nonce, y_parity, r, s} as sign-authorization returns them \
              (its `authority` and `signature`, when present, must agree).",
         ))
+        .batch()
         .operation(
             Operation::Update,
             "Sign an Ethereum transaction.",
@@ -212,6 +213,7 @@ pub fn sign_message_path() -> Path<Crypto> {
             "message_hex",
             "The message as 0x hex bytes. Send this or message, not both.",
         ))
+        .batch()
         .operation(
             Operation::Update,
             "Sign a message with EIP-191 personal_sign.",
@@ -232,6 +234,7 @@ pub fn sign_typed_data_path() -> Path<Crypto> {
             )
             .required(),
         )
+        .batch()
         .operation(
             Operation::Update,
             "Sign EIP-712 typed data.",

@@ -56,6 +56,7 @@ pub fn sign_hash_path() -> Path<Crypto> {
         .fields(key_fields())
         .field(address_type_field())
         .field(network_field())
+        .batch()
         .operation(Operation::Update, "Sign a raw digest.", handler(sign_hash))
         .help(SYNOPSIS, DESCRIPTION)
 }

@@ -80,6 +80,7 @@ pub fn sign_message_path() -> Path<Crypto> {
             "Not supported: version 0 of the off-chain message (as Agave implements it) has \
              no application domain; sending it is a 400.",
         ))
+        .batch()
         .operation(
             Operation::Update,
             "Sign raw bytes with ed25519.",

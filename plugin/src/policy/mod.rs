@@ -11,7 +11,8 @@
 //! - daily limits are recorded in the host's storage *before* `enforce`
 //!   returns, under the wallet's lock, all counters of one request checked
 //!   before any is written, so N concurrent requests never sign more than a
-//!   limit; a storage error is returned verbatim (a standby's `cannot write
+//!   limit (a batch takes the lock once for all its items, see
+//!   `logical::batch`); a storage error is returned verbatim (a standby's `cannot write
 //!   to readonly storage` makes the host forward the request);
 //! - [`check`] evaluates the same rules and reads the counters but writes
 //!   nothing.
@@ -210,17 +211,38 @@ async fn evaluate(
     // Zero amounts cannot grow a window's total: no lock, no write.
     let spends: Vec<Spend> = spends.into_iter().filter(|s| !s.amount.is_zero()).collect();
     if !spends.is_empty() {
-        let guard = crypto.store.lock(wallet).await;
-        if let Err(d) = record_daily(
-            crypto,
-            &guard,
-            storage,
-            intent.chain(),
-            &spends,
-            now,
-            record,
-        )
-        .await?
+        // In a batch, the wallet's lock is taken by the first item that
+        // counts and kept in the batch's scope until the batch ends: one
+        // acquisition for every item, each item still checked and recorded
+        // on its own (a refused item records nothing).
+        let batch = crate::logical::batch::current();
+        let mut slot = match &batch {
+            Some(scope) => Some(scope.slot().await),
+            None => None,
+        };
+        let own;
+        let guard: &NameGuard = match slot.as_deref_mut() {
+            Some(held) => {
+                let same = held
+                    .as_ref()
+                    .and_then(|g| g.downcast_ref::<NameGuard>())
+                    .is_some_and(|g| g.name() == wallet);
+                if !same {
+                    // Never hold two wallets' locks at once.
+                    *held = None;
+                    *held = Some(Box::new(crypto.store.lock(wallet).await));
+                }
+                held.as_ref()
+                    .and_then(|g| g.downcast_ref::<NameGuard>())
+                    .ok_or_else(|| LogicalError::Internal("batch lock slot".into()))?
+            }
+            None => {
+                own = crypto.store.lock(wallet).await;
+                &own
+            }
+        };
+        if let Err(d) =
+            record_daily(crypto, guard, storage, intent.chain(), &spends, now, record).await?
         {
             return Ok(denied(d));
         }

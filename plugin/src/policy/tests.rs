@@ -660,3 +660,70 @@ fn stored_policies_refuse_a_newer_version() {
         "amounts are stored as strings only"
     );
 }
+
+#[tokio::test]
+async fn a_batch_takes_the_wallet_lock_once_and_counts_each_item() {
+    let t = backend_with(
+        "ethereum",
+        json!({"max_value_per_day": 250, "allowed_chain_ids": [1]}),
+    )
+    .await;
+    let store = &t.backend.state().store;
+    let before = store.lock_acquisitions();
+    let outcomes = crate::logical::batch::scope(async {
+        let mut out = Vec::new();
+        for value in [100, 100, 100, 50] {
+            out.push(check(&t, &eth(1, Some(TO), value), T0).await.is_ok());
+        }
+        out
+    })
+    .await;
+    // The third item would bring the day to 300: it alone is refused, and
+    // the fourth still fits (250).
+    assert_eq!(outcomes, [true, true, false, true]);
+    assert_eq!(store.lock_acquisitions() - before, 1, "one acquisition");
+    assert_eq!(
+        counter(&t.storage, "ethereum", "1").spent(T0),
+        U256::from(250u16)
+    );
+    // The lock is released when the batch ends.
+    tokio::time::timeout(Duration::from_secs(5), store.lock("w"))
+        .await
+        .expect("released after the batch");
+    // Positive control: outside a batch, each call takes the lock.
+    let before = store.lock_acquisitions();
+    refused(&t, &eth(1, Some(TO), 1), T0, "max_value_per_day").await;
+    refused(&t, &eth(1, Some(TO), 1), T0, "max_value_per_day").await;
+    assert_eq!(store.lock_acquisitions() - before, 2);
+}
+
+#[tokio::test]
+async fn a_storage_error_fails_the_whole_batch_so_the_host_can_forward_it() {
+    let t = backend_with(
+        "ethereum",
+        json!({"max_value_per_day": 100, "allowed_chain_ids": [1]}),
+    )
+    .await;
+    let item = json!({"chain_id": 1, "nonce": 0, "gas_limit": 21000, "gas_price": 1,
+                      "to": TO, "value": "1"});
+    let body = json!({"batch_input": [item.clone(), item]});
+    // Positive control: on a writable node both items are signed.
+    let ok = t
+        .write_ok("wallets/w/ethereum/sign-transaction", body.clone())
+        .await;
+    let results = ok.data["batch_results"].as_array().expect("batch_results");
+    assert_eq!(results.len(), 2);
+    assert!(
+        results.iter().all(|r| r["signed_transaction"].is_string()),
+        "{results:?}"
+    );
+    t.storage.set_read_only(true);
+    match t.write("wallets/w/ethereum/sign-transaction", body).await {
+        Err(e @ LogicalError::Storage(_)) => assert_eq!(e.to_string(), READONLY_ERROR),
+        Ok(r) => panic!(
+            "expected the host's storage error, got {:?}",
+            r.map(|r| r.data)
+        ),
+        Err(e) => panic!("expected the host's storage error, got {e:?}"),
+    }
+}

@@ -55,6 +55,11 @@ impl<W> Store<W> {
         self.locks.lock(name).await
     }
 
+    /// How many wallet locks were taken since the start (for tests).
+    pub fn lock_acquisitions(&self) -> u64 {
+        self.locks.acquisitions()
+    }
+
     /// A storage key changed on another node: drop what we cached for it.
     pub fn invalidate(&self, key: &str) {
         if let Some(name) = keys::wallet_name_of(key) {

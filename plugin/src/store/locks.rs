@@ -6,6 +6,7 @@
 //! or awaits it, and dead entries are swept as the map grows.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
 use parking_lot::Mutex;
@@ -14,6 +15,8 @@ use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 #[derive(Default)]
 pub struct LockMap {
     locks: Mutex<HashMap<String, Weak<AsyncMutex<()>>>>,
+    /// How many times a lock was acquired (tests: a batch takes one).
+    acquired: AtomicU64,
 }
 
 /// Proof that the lock of `name` is held.
@@ -50,10 +53,17 @@ impl LockMap {
                 }
             }
         };
+        let guard = mutex.lock_owned().await;
+        self.acquired.fetch_add(1, Ordering::Relaxed);
         NameGuard {
             name: name.to_string(),
-            _guard: mutex.lock_owned().await,
+            _guard: guard,
         }
+    }
+
+    /// How many times a lock was acquired since the start (for tests).
+    pub fn acquisitions(&self) -> u64 {
+        self.acquired.load(Ordering::Relaxed)
     }
 
     /// How many names have a live lock (for tests).

@@ -16,6 +16,7 @@
 //! - [`solana`]: addresses, message signing, transaction parsing and signing.
 //! - [`bitcoin`]: addresses, descriptors and PSBT v0 signing.
 
+pub mod base58;
 pub mod bitcoin;
 pub mod ethereum;
 pub mod hd;

@@ -78,7 +78,7 @@ pub enum SolanaError {
 
 /// The Solana address (base58 of the ed25519 public key).
 pub fn address(key: &Ed25519PublicKey) -> String {
-    bs58::encode(key.to_bytes()).into_string()
+    crate::base58::encode(&key.to_bytes())
 }
 
 /// Parses a base58 address.
@@ -105,7 +105,7 @@ pub fn sign_message(key: &Ed25519PrivateKey, message: &[u8]) -> [u8; 64] {
 
 /// Base58 of a signature.
 pub fn signature_to_base58(sig: &[u8; 64]) -> String {
-    bs58::encode(sig).into_string()
+    crate::base58::encode(sig)
 }
 
 /// Message format version.
