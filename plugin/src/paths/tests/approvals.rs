@@ -388,3 +388,71 @@ async fn bitcoin_and_solana_requests_wait_and_sign_exactly_what_was_stored() {
     assert_eq!(signed["signature"], plain["signature"]);
     assert!(signed["signature"].is_string());
 }
+
+#[tokio::test]
+async fn authorizations_messages_and_batch_items_wait_and_sign_exactly_what_was_stored() {
+    let t = setup(json!({"allowed_delegates": [TO]})).await;
+    let one = json!({"approvals_required": 1, "approver_group": "finance",
+                     "allow_message_signing": true});
+    t.write_ok("policies/w/bitcoin", one.clone()).await;
+    t.write_ok("policies/w/solana", one).await;
+
+    // An EIP-7702 authorization moves no amount the engine can total: it
+    // waits even under approval_above.
+    let auth = json!({"chain_id": 1, "address": TO, "nonce": 3});
+    t.act_as("e-req");
+    let r = update_data(&t, "wallets/w/ethereum/sign-authorization", auth.clone()).await;
+    t.act_as("");
+    assert_eq!(r["status"], json!("pending"), "{r:?}");
+    assert!(r.get("signature").is_none());
+    let id = r["approval_id"].as_str().expect("id");
+    as_entity(&t, "e-b", &format!("approvals/{id}/approve"), json!({}))
+        .await
+        .expect("approve");
+    let signed = approve_and_sign(&t, id).await;
+    let plain = update_data(&t, "wallets/plain/ethereum/sign-authorization", auth).await;
+    assert_eq!(signed["signature"], plain["signature"]);
+    assert!(signed["signature"].is_string());
+
+    // A BIP-322 message (P2WPKH: deterministic ECDSA, so the same bytes).
+    let msg = json!({"message": "proof of address", "address_type": "p2wpkh"});
+    t.act_as("e-req");
+    let r = update_data(&t, "wallets/w/bitcoin/sign-message", msg.clone()).await;
+    t.act_as("");
+    assert_eq!(r["status"], json!("pending"), "{r:?}");
+    let signed = approve_and_sign(&t, r["approval_id"].as_str().expect("id")).await;
+    let plain = update_data(&t, "wallets/plain/bitcoin/sign-message", msg).await;
+    assert_eq!(signed["signature"], plain["signature"]);
+    assert!(signed["signature"].is_string());
+
+    // Each item of a batch waits on its own, and its approval signs that
+    // item only (the stored request is the item, not the batch).
+    let items = json!({"format": "offchain", "batch_input": [
+        {"message": "Zmlyc3Q="}, {"message": "c2Vjb25k"}]});
+    t.act_as("e-req");
+    let r = update_data(&t, "wallets/w/solana/sign-message", items).await;
+    t.act_as("");
+    let results = r["batch_results"].as_array().expect("batch_results");
+    assert_eq!(results.len(), 2, "{r:?}");
+    let ids: Vec<String> = results
+        .iter()
+        .map(|i| {
+            assert_eq!(i["status"], json!("pending"), "{i:?}");
+            assert!(i.get("signature").is_none());
+            i["approval_id"].as_str().expect("id").to_string()
+        })
+        .collect();
+    assert_ne!(ids[0], ids[1]);
+    let signed = approve_and_sign(&t, &ids[1]).await;
+    let plain = update_data(
+        &t,
+        "wallets/plain/solana/sign-message",
+        json!({"format": "offchain", "message": "c2Vjb25k"}),
+    )
+    .await;
+    assert_eq!(signed["signature"], plain["signature"]);
+    assert_eq!(signed["envelope"], plain["envelope"]);
+    // The other item is still waiting.
+    let other = read_data(&t, &format!("approvals/{}", ids[0]), json!({})).await;
+    assert_eq!(other["status"], json!("pending"));
+}
