@@ -261,14 +261,31 @@ pub async fn gate(
                 "the stored request no longer decodes to the approved intent".into(),
             ));
         }
-        if let Some(p) = &needed
-            && record.approvals.len() < p.approvals_required as usize
-        {
-            return Err(denial(format!(
-                "the policy now requires {} approvals and this request has {}",
-                p.approvals_required,
-                record.approvals.len()
-            )));
+        if let Some(p) = &needed {
+            // Only approvals of members of the group in force now count:
+            // an operator who replaces the group, or removes a member,
+            // withdraws the approvals they gave.
+            let group = p.approver_group.as_deref().unwrap_or_default();
+            let mut valid = 0usize;
+            for m in &record.approvals {
+                if ctx
+                    .identity
+                    .group_names(&m.entity_id)
+                    .await?
+                    .iter()
+                    .any(|g| g == group)
+                {
+                    valid += 1;
+                }
+            }
+            if valid < p.approvals_required as usize {
+                return Err(denial(format!(
+                    "the policy now requires {} approvals from group {group:?} and this request \
+                     has {valid} (of {} given) from its current members",
+                    p.approvals_required,
+                    record.approvals.len()
+                )));
+            }
         }
         return enforce(state, storage, wallet, intent)
             .await

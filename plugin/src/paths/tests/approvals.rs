@@ -388,3 +388,47 @@ async fn bitcoin_and_solana_requests_wait_and_sign_exactly_what_was_stored() {
     assert_eq!(signed["signature"], plain["signature"]);
     assert!(signed["signature"].is_string());
 }
+
+/// Attack: approvals given by members of the group in force then still
+/// counted after the operator changed the group (or removed a member): the
+/// requester collected a signature no member of the current group approved.
+#[tokio::test]
+async fn approvals_of_a_replaced_group_or_a_removed_member_do_not_sign() {
+    let t = setup(json!({})).await;
+    t.identity.add("e-c", "carol", &["finance"]);
+    let id = pending(&t, tx("1000000000000000000")).await;
+    for who in ["e-a", "e-c"] {
+        as_entity(&t, who, &format!("approvals/{id}/approve"), json!({}))
+            .await
+            .expect("approve");
+    }
+    // The operator replaces the approvers: neither alice nor carol is in ops.
+    t.write_ok("policies/w/ethereum", json!({"approver_group": "ops"}))
+        .await;
+    let m = forbidden(as_entity(&t, "e-req", &format!("approvals/{id}/sign"), json!({})).await);
+    assert!(m.contains("approvals_required"), "{m}");
+    // bob (ops) approves: one valid approval of two is still not enough.
+    as_entity(&t, "e-b", &format!("approvals/{id}/approve"), json!({}))
+        .await
+        .expect("approve");
+    forbidden(as_entity(&t, "e-req", &format!("approvals/{id}/sign"), json!({})).await);
+
+    // A member removed from the group after approving no longer counts.
+    let t = setup(json!({})).await;
+    let id = pending(&t, tx("1000000000000000000")).await;
+    for who in ["e-a", "e-b"] {
+        as_entity(&t, who, &format!("approvals/{id}/approve"), json!({}))
+            .await
+            .expect("approve");
+    }
+    t.identity.add("e-a", "alice", &["ops"]);
+    forbidden(as_entity(&t, "e-req", &format!("approvals/{id}/sign"), json!({})).await);
+    // Still intact: with both members in place the request signs.
+    t.identity.add("e-a", "alice", &["finance"]);
+    let r = as_entity(&t, "e-req", &format!("approvals/{id}/sign"), json!({}))
+        .await
+        .expect("sign")
+        .expect("response");
+    assert_eq!(r.data["status"], json!("signed"));
+    assert!(r.data["signed_transaction"].is_string());
+}
