@@ -48,7 +48,7 @@ pub fn input_field() -> super::Field {
         "Sign several requests in one call: a list of at most 1000 objects (or a string holding \
          that list as JSON: the CLI form, and the form for large batches, since the host limits \
          the number of strings in a JSON body), each holding the fields of a single request (fields sent next to batch_input are shared by every item, \
-         an item's own value wins). The response's batch_results holds, in the same order, each \
+         an item's own value wins; their size times the number of items is at most 16 MiB). The response's batch_results holds, in the same order, each \
          item's result or its error (an item refused by the policy fails alone, with its rule).",
     )
 }
