@@ -432,3 +432,73 @@ async fn approvals_of_a_replaced_group_or_a_removed_member_do_not_sign() {
     assert_eq!(r.data["status"], json!("signed"));
     assert!(r.data["signed_transaction"].is_string());
 }
+
+/// Attack: a batch mixing items below and above the threshold. Each item
+/// above it waits alone, under its own id; approving one signs exactly
+/// that item, never its neighbour; a batch_input cannot ride along on
+/// `approvals/{id}/sign`; and the shared fields cannot override an item
+/// after the policy saw it (the shared value loses to the item's own).
+#[tokio::test]
+async fn batch_items_above_the_threshold_each_wait_alone_and_sign_only_themselves() {
+    let t = setup(json!({})).await;
+    let items = json!([
+        tx("1000"),
+        tx("1000000000000000000"),
+        tx("2000000000000000000")
+    ]);
+    t.act_as("e-req");
+    let r = update_data(
+        &t,
+        TX,
+        json!({"value": "9000000000000000000", "batch_input": items}),
+    )
+    .await;
+    t.act_as("");
+    let results = r["batch_results"].as_array().expect("results");
+    assert_eq!(results.len(), 3);
+    assert!(results[0]["signed_transaction"].is_string(), "{results:?}");
+    assert_eq!(results[0]["intent"]["value"], json!("1000"));
+    let ids: Vec<&str> = results[1..]
+        .iter()
+        .map(|r| {
+            assert_eq!(r["status"], json!("pending"), "{r:?}");
+            r["approval_id"].as_str().expect("id")
+        })
+        .collect();
+    assert_ne!(ids[0], ids[1]);
+    assert_eq!(results[2]["intent"]["value"], json!("2000000000000000000"));
+
+    let sign = format!("approvals/{}/sign", ids[0]);
+    for who in ["e-a", "e-b"] {
+        as_entity(&t, who, &format!("approvals/{}/approve", ids[0]), json!({}))
+            .await
+            .expect("approve");
+    }
+    // Smuggling a batch (or any field) into the collection is refused.
+    let smuggled = as_entity(&t, "e-req", &sign, json!({"batch_input": [tx("5")]})).await;
+    assert!(bad_request(smuggled).contains("batch_input"));
+    let signed = as_entity(&t, "e-req", &sign, json!({}))
+        .await
+        .expect("sign")
+        .expect("response")
+        .data;
+    assert_eq!(signed["intent"]["value"], json!("1000000000000000000"));
+    let plain = update_data(
+        &t,
+        "wallets/plain/ethereum/sign-transaction",
+        tx("1000000000000000000"),
+    )
+    .await;
+    assert_eq!(signed["signed_transaction"], plain["signed_transaction"]);
+    // The neighbour still waits: no approval of its own, no signature.
+    let m = forbidden(
+        as_entity(
+            &t,
+            "e-req",
+            &format!("approvals/{}/sign", ids[1]),
+            json!({}),
+        )
+        .await,
+    );
+    assert!(m.contains("0 of 2"), "{m}");
+}
