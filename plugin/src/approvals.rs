@@ -180,7 +180,7 @@ pub fn approval_amount(intent: &Intent) -> Option<U256> {
             Ok(CallIntent::Plain) => Some(tx.value.saturating_add(tx.max_fee)),
             _ => None,
         },
-        Intent::EthereumMessage | Intent::SolanaMessage(_) | Intent::BitcoinMessage(_) => {
+        Intent::EthereumMessage(_) | Intent::SolanaMessage(_) | Intent::BitcoinMessage(_) => {
             Some(U256::ZERO)
         }
         // An authorization hands the account to code: it moves no amount

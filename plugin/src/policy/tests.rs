@@ -152,7 +152,7 @@ async fn allowed_chain_ids_refuses_other_chains_for_transactions_and_typed_data(
     let m = refused(&t, &typed(None), T0, "allowed_chain_ids").await;
     assert!(m.contains("chainId"), "{m}");
     // personal_sign has no chain id: allowed_chain_ids cannot apply.
-    allowed(&t, &Intent::EthereumMessage, T0).await;
+    allowed(&t, &eth_message(), T0).await;
 }
 
 #[tokio::test]
@@ -758,4 +758,13 @@ async fn a_panic_in_a_batch_item_releases_the_wallet_lock() {
     // The next request on the wallet proceeds and still counts.
     assert!(check(&t, &eth(1, Some(TO), 100), T0).await.is_ok());
     refused(&t, &eth(1, Some(TO), 100), T0, "max_value_per_day").await;
+}
+
+/// An ethereum personal_sign message intent.
+fn eth_message() -> Intent {
+    Intent::EthereumMessage(crate::policy::intent::MessageIntent::new(
+        "personal_sign",
+        "0x0000000000000000000000000000000000000001".into(),
+        b"hello",
+    ))
 }

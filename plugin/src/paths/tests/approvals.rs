@@ -502,3 +502,47 @@ async fn batch_items_above_the_threshold_each_wait_alone_and_sign_only_themselve
     );
     assert!(m.contains("0 of 2"), "{m}");
 }
+
+/// Attack: an ethereum sign-message that waits for approvals showed its
+/// approvers `{"chain":"ethereum","kind":"message"}` and nothing else:
+/// two different messages were the same request to them (bitcoin and
+/// solana messages show their signer, length and SHA-256).
+#[tokio::test]
+async fn an_ethereum_message_waiting_for_approvals_shows_what_will_be_signed() {
+    let t = setup(json!({})).await;
+    // Every request waits (no approval_above).
+    t.write_ok(
+        "policies/plain/ethereum",
+        json!({"approvals_required": 1, "approver_group": "finance"}),
+    )
+    .await;
+    let mut intents = Vec::new();
+    for msg in ["log in to example.org", "sell 1000 ETH at 1 USD"] {
+        t.act_as("e-req");
+        let r = update_data(
+            &t,
+            "wallets/plain/ethereum/sign-message",
+            json!({"message": msg}),
+        )
+        .await;
+        t.act_as("");
+        assert_eq!(r["status"], json!("pending"), "{r:?}");
+        let id = r["approval_id"].as_str().expect("id").to_string();
+        let shown = read_data(&t, &format!("approvals/{id}"), json!({})).await;
+        let intent = shown["intent"].clone();
+        use sha2::Digest as _;
+        assert_eq!(
+            intent["message_sha256"],
+            json!(hex::encode(sha2::Sha256::digest(msg.as_bytes()))),
+            "{intent}"
+        );
+        assert_eq!(intent["message_length"], json!(msg.len()));
+        assert!(
+            intent["address"]
+                .as_str()
+                .is_some_and(|a| a.starts_with("0x"))
+        );
+        intents.push(intent);
+    }
+    assert_ne!(intents[0], intents[1]);
+}
