@@ -73,3 +73,67 @@ fn claimed_psbt_v2_counts_reserve_nothing_before_the_maps_exist() {
         "one allocation of {largest} bytes for a {MAX_PSBT_BYTES}-byte PSBT"
     );
 }
+
+/// A compact size.
+fn compact(out: &mut Vec<u8>, n: usize) {
+    match n {
+        0..=0xfc => out.push(n as u8),
+        0xfd..=0xffff => {
+            out.push(0xfd);
+            out.extend_from_slice(&(n as u16).to_le_bytes());
+        }
+        _ => {
+            out.push(0xfe);
+            out.extend_from_slice(&u32::try_from(n).unwrap().to_le_bytes());
+        }
+    }
+}
+
+/// Attack: a final script witness of ~4 million empty items (one byte
+/// each) became a list of 4 million `Vec`s, 24 bytes each: ~96 MB live for
+/// a 4 MB PSBT (no consensus-valid spend needs more than ~1000 items).
+#[test]
+fn a_witness_of_millions_of_empty_items_is_refused_not_expanded() {
+    // Unsigned tx: version 2, one input, one output, lock time 0.
+    let mut tx = 2u32.to_le_bytes().to_vec();
+    tx.push(1);
+    tx.extend_from_slice(&[7u8; 32]);
+    tx.extend_from_slice(&0u32.to_le_bytes());
+    tx.push(0);
+    tx.extend_from_slice(&0xffff_ffffu32.to_le_bytes());
+    tx.push(1);
+    tx.extend_from_slice(&1000u64.to_le_bytes());
+    tx.extend_from_slice(&[1, 0x51]);
+    tx.extend_from_slice(&0u32.to_le_bytes());
+    let mut b = b"psbt\xff".to_vec();
+    b.push(1);
+    b.push(0x00);
+    compact(&mut b, tx.len());
+    b.extend_from_slice(&tx);
+    b.push(0);
+    // Input map: final script witness of `items` empty items.
+    let items = MAX_PSBT_BYTES - b.len() - 20;
+    let mut witness = Vec::new();
+    compact(&mut witness, items);
+    witness.resize(witness.len() + items, 0);
+    b.push(1);
+    b.push(0x08);
+    compact(&mut b, witness.len());
+    b.extend_from_slice(&witness);
+    b.push(0);
+    // Output map.
+    b.push(0);
+    assert!(b.len() <= MAX_PSBT_BYTES, "{}", b.len());
+
+    LARGEST.store(0, Ordering::Relaxed);
+    let parsed = Psbt::parse(&b);
+    let largest = LARGEST.load(Ordering::Relaxed);
+    assert!(
+        parsed.is_err(),
+        "{items} witness items accepted (largest allocation {largest} bytes)"
+    );
+    assert!(
+        largest <= 4 * MAX_PSBT_BYTES,
+        "one allocation of {largest} bytes for a {MAX_PSBT_BYTES}-byte PSBT"
+    );
+}
