@@ -171,16 +171,20 @@ pub fn unix_now() -> u64 {
 /// The amount compared with `approval_above`: the native value moved plus
 /// the most the fee can be, in base units. `None` when the request is not
 /// a plain movement of the native asset the engine can total (token
-/// movements, contract calls, typed data, an unknown bitcoin fee,
-/// undecoded solana instructions): those always need approval when the
+/// movements, contract calls, typed data, EIP-7702 authorizations alone or
+/// in a type-4 transaction, an unknown bitcoin fee, undecoded solana
+/// instructions): those always need approval when the
 /// policy requires it. Messages move nothing.
 pub fn approval_amount(intent: &Intent) -> Option<U256> {
     match intent {
+        // A type-4 transaction carries authorizations that hand accounts to
+        // code: like `sign-authorization`, it always waits.
+        Intent::EthereumTransaction(tx) if !tx.authorizations.is_empty() => None,
         Intent::EthereumTransaction(tx) => match &tx.call {
             Ok(CallIntent::Plain) => Some(tx.value.saturating_add(tx.max_fee)),
             _ => None,
         },
-        Intent::EthereumMessage | Intent::SolanaMessage(_) | Intent::BitcoinMessage(_) => {
+        Intent::EthereumMessage(_) | Intent::SolanaMessage(_) | Intent::BitcoinMessage(_) => {
             Some(U256::ZERO)
         }
         // An authorization hands the account to code: it moves no amount
@@ -261,14 +265,31 @@ pub async fn gate(
                 "the stored request no longer decodes to the approved intent".into(),
             ));
         }
-        if let Some(p) = &needed
-            && record.approvals.len() < p.approvals_required as usize
-        {
-            return Err(denial(format!(
-                "the policy now requires {} approvals and this request has {}",
-                p.approvals_required,
-                record.approvals.len()
-            )));
+        if let Some(p) = &needed {
+            // Only approvals of members of the group in force now count:
+            // an operator who replaces the group, or removes a member,
+            // withdraws the approvals they gave.
+            let group = p.approver_group.as_deref().unwrap_or_default();
+            let mut valid = 0usize;
+            for m in &record.approvals {
+                if ctx
+                    .identity
+                    .group_names(&m.entity_id)
+                    .await?
+                    .iter()
+                    .any(|g| g == group)
+                {
+                    valid += 1;
+                }
+            }
+            if valid < p.approvals_required as usize {
+                return Err(denial(format!(
+                    "the policy now requires {} approvals from group {group:?} and this request \
+                     has {valid} (of {} given) from its current members",
+                    p.approvals_required,
+                    record.approvals.len()
+                )));
+            }
         }
         return enforce(state, storage, wallet, intent)
             .await

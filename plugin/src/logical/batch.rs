@@ -29,6 +29,13 @@ use super::LogicalError;
 /// The most items one batch may carry; more is a 400.
 pub const MAX_BATCH_ITEMS: usize = 1000;
 
+/// The most bytes the fields shared by every item may weigh once copied into
+/// each item (their JSON size times the number of items): items are merged
+/// before they run, so a large shared field would otherwise be copied a
+/// thousand times from one request (and, for items that wait for approval,
+/// stored a thousand times).
+pub const MAX_SHARED_COPY_BYTES: usize = 16 * 1024 * 1024;
+
 /// The request field holding the items.
 pub const BATCH_INPUT: &str = "batch_input";
 /// The response field holding one result per item.
@@ -41,7 +48,7 @@ pub fn input_field() -> super::Field {
         "Sign several requests in one call: a list of at most 1000 objects (or a string holding \
          that list as JSON: the CLI form, and the form for large batches, since the host limits \
          the number of strings in a JSON body), each holding the fields of a single request (fields sent next to batch_input are shared by every item, \
-         an item's own value wins). The response's batch_results holds, in the same order, each \
+         an item's own value wins; their size times the number of items is at most 16 MiB). The response's batch_results holds, in the same order, each \
          item's result or its error (an item refused by the policy fails alone, with its rule).",
     )
 }
@@ -125,6 +132,17 @@ pub(crate) fn split(
             &mut items,
             format!("item {i} holds a batch_input of its own"),
         );
+    }
+    let shared = serde_json::to_vec(&*data)
+        .map(|v| v.len())
+        .unwrap_or(usize::MAX);
+    if shared.saturating_mul(items.len()) > MAX_SHARED_COPY_BYTES {
+        let why = format!(
+            "the fields sent next to it ({shared} bytes) would be copied into each of its {} \
+             items, more than {MAX_SHARED_COPY_BYTES} bytes in all: send them in the items",
+            items.len()
+        );
+        return refuse(&mut items, why);
     }
     Ok(items
         .into_iter()
@@ -229,6 +247,25 @@ mod tests {
         let mut data = obj(json!({ "batch_input": vec![item; MAX_BATCH_ITEMS] }));
         assert_eq!(
             split(&mut data, &Map::new()).expect("max").len(),
+            MAX_BATCH_ITEMS
+        );
+    }
+
+    /// Attack: one ~1 MiB request whose shared field is merged into 1000
+    /// items would allocate (and, items waiting for approval, store) 1 GiB.
+    #[test]
+    fn a_large_shared_field_times_many_items_is_a_400_not_a_gigabyte() {
+        let big = "a".repeat(1024 * 1024);
+        let mut data = obj(json!({"hash": big, "batch_input": vec![json!({}); MAX_BATCH_ITEMS]}));
+        match split(&mut data, &Map::new()) {
+            Err(LogicalError::BadRequest(m)) => assert!(m.contains(BATCH_INPUT), "{m}"),
+            other => panic!("expected a 400, got {:?}", other.map(|v| v.len())),
+        }
+        // A shared field that fits the bound is still shared.
+        let small = "a".repeat(1024);
+        let mut data = obj(json!({"hash": small, "batch_input": vec![json!({}); MAX_BATCH_ITEMS]}));
+        assert_eq!(
+            split(&mut data, &Map::new()).expect("fits").len(),
             MAX_BATCH_ITEMS
         );
     }

@@ -121,8 +121,9 @@ async fn check(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
     let intent = match (chain.as_str(), op.as_str()) {
         ("ethereum", "sign-transaction") => ethereum::transaction_intent(&ctx)?.1,
         ("ethereum", "sign-message") => {
-            ethereum::message_bytes(&ctx)?;
-            Intent::EthereumMessage
+            let message = ethereum::message_bytes(&ctx)?;
+            let (_, s) = ethereum::ethereum_signer_pub(&state, &ctx).await?;
+            ethereum::message_intent(&s, &message)?
         }
         ("ethereum", "sign-typed-data") => ethereum::typed_data_intent(&ctx)?.1,
         ("ethereum", "sign-authorization") => {

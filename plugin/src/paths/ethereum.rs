@@ -77,7 +77,9 @@ const MSG_DESCRIPTION: &str = "\
 Signs keccak256(\"\\x19Ethereum Signed Message:\\n\" || length || message) and returns \
 `signature` (0x, 65 bytes r||s||v with v 27 or 28), `hash` (the EIP-191 digest) and the \
 signer's `address`, `path` and `public_key`. Send exactly one of `message` (UTF-8 text) or \
-`message_hex` (0x bytes). A policy can refuse message signing (allow_message_signing).";
+`message_hex` (0x bytes). A policy can refuse message signing (allow_message_signing). The \
+`intent` (what approvers see when the request waits) gives the signer's address and the \
+message's length and SHA-256, never the message.";
 
 const TYPED_SYNOPSIS: &str = "Sign EIP-712 typed data (eth_signTypedData_v4).";
 const TYPED_DESCRIPTION: &str = "\
@@ -499,6 +501,14 @@ pub fn authorization_intent(auth: &Authorization, authority: Address) -> Intent 
     })
 }
 
+/// The wallet and its selected signer (for the dry run).
+pub async fn ethereum_signer_pub(
+    state: &Crypto,
+    ctx: &Ctx,
+) -> Result<(String, Signer), LogicalError> {
+    ethereum_signer(state, ctx).await
+}
+
 /// The selected key's ethereum address (the authority of an authorization).
 pub async fn authority(state: &Crypto, ctx: &Ctx) -> Result<Address, LogicalError> {
     let (_, s) = ethereum_signer(state, ctx).await?;
@@ -555,10 +565,23 @@ pub fn message_bytes(ctx: &Ctx) -> Result<Vec<u8>, LogicalError> {
     }
 }
 
+/// What a sign-message request signs: the signer's address and the
+/// message's length and SHA-256 (what approvers see of it).
+pub fn message_intent(s: &Signer, message: &[u8]) -> Result<Intent, LogicalError> {
+    Ok(Intent::EthereumMessage(
+        crate::policy::intent::MessageIntent::new(
+            "personal_sign",
+            signer_address(s)?.to_checksum(),
+            message,
+        ),
+    ))
+}
+
 async fn sign_message(state: Arc<Crypto>, ctx: Ctx) -> HandlerResult {
     let message = message_bytes(&ctx)?;
     let (name, s) = ethereum_signer(&state, &ctx).await?;
-    let intent = match gate(&state, &ctx, &name, &Intent::EthereumMessage).await? {
+    let intent = message_intent(&s, &message)?;
+    let intent = match gate(&state, &ctx, &name, &intent).await? {
         Gate::Sign(intent) => intent,
         Gate::Pending(pending) => return Ok(Some(pending)),
     };

@@ -20,7 +20,8 @@ use wallet_core::solana::{AccountRef, LamportKind, SolanaIntent, TokenKind};
 pub enum Intent {
     EthereumTransaction(EthTransaction),
     /// EIP-191 personal_sign.
-    EthereumMessage,
+    /// `ethereum/sign-message` (EIP-191 personal_sign).
+    EthereumMessage(MessageIntent),
     EthereumTypedData(EthTypedData),
     /// An EIP-7702 authorization (`ethereum/sign-authorization`).
     EthereumAuthorization(EthAuthorization),
@@ -176,7 +177,7 @@ impl Intent {
     pub fn chain(&self) -> &'static str {
         match self {
             Intent::EthereumTransaction(_)
-            | Intent::EthereumMessage
+            | Intent::EthereumMessage(_)
             | Intent::EthereumTypedData(_)
             | Intent::EthereumAuthorization(_) => "ethereum",
             Intent::BitcoinTransaction(_) | Intent::BitcoinMessage(_) => "bitcoin",
@@ -189,7 +190,7 @@ impl Intent {
     pub fn to_json(&self) -> Value {
         match self {
             Intent::EthereumTransaction(tx) => eth_tx_json(tx),
-            Intent::EthereumMessage => json!({"chain": "ethereum", "kind": "message"}),
+            Intent::EthereumMessage(m) => m.to_json("ethereum"),
             Intent::EthereumTypedData(td) => eth_typed_json(td),
             Intent::EthereumAuthorization(a) => {
                 let mut o = auth_json(a);

@@ -157,7 +157,7 @@ pub async fn check(
 pub fn rules(policy: &PolicyEntry, intent: &Intent) -> Result<Vec<Spend>, Denial> {
     match intent {
         Intent::EthereumTransaction(tx) => ethereum::transaction(policy, tx),
-        Intent::EthereumMessage => ethereum::message(policy),
+        Intent::EthereumMessage(_) => ethereum::message(policy),
         Intent::EthereumTypedData(td) => ethereum::typed_data(policy, td),
         Intent::EthereumAuthorization(a) => ethereum::authorization(policy, a).map(|()| Vec::new()),
         Intent::BitcoinTransaction(tx) => bitcoin::transaction(policy, tx),

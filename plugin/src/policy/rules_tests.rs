@@ -248,12 +248,9 @@ fn the_fee_cap_and_message_switch() {
         rule_of(&p, &Intent::EthereumTransaction(tx)),
         Some("max_fee_per_tx")
     );
-    assert!(rules(&p, &Intent::EthereumMessage).is_ok());
+    assert!(rules(&p, &eth_message()).is_ok());
     p.allow_message_signing = Some(false);
-    assert_eq!(
-        rule_of(&p, &Intent::EthereumMessage),
-        Some("allow_message_signing")
-    );
+    assert_eq!(rule_of(&p, &eth_message()), Some("allow_message_signing"));
     assert_eq!(
         rule_of(&p, &Intent::RawHash { chain: "ethereum" }),
         Some("raw_signing")
@@ -647,4 +644,13 @@ fn blob_fee_cap_and_blob_fee_in_max_fee_per_tx() {
     assert!(rules(&p, &tx(5, 900_000)).is_ok());
     assert_eq!(rule_of(&p, &tx(11, 900_000)), Some("max_fee_per_blob_gas"));
     assert_eq!(rule_of(&p, &tx(5, 1_000_001)), Some("max_fee_per_tx"));
+}
+
+/// An ethereum personal_sign message intent.
+fn eth_message() -> Intent {
+    Intent::EthereumMessage(crate::policy::intent::MessageIntent::new(
+        "personal_sign",
+        "0x0000000000000000000000000000000000000001".into(),
+        b"hello",
+    ))
 }

@@ -152,7 +152,7 @@ async fn allowed_chain_ids_refuses_other_chains_for_transactions_and_typed_data(
     let m = refused(&t, &typed(None), T0, "allowed_chain_ids").await;
     assert!(m.contains("chainId"), "{m}");
     // personal_sign has no chain id: allowed_chain_ids cannot apply.
-    allowed(&t, &Intent::EthereumMessage, T0).await;
+    allowed(&t, &eth_message(), T0).await;
 }
 
 #[tokio::test]
@@ -726,4 +726,45 @@ async fn a_storage_error_fails_the_whole_batch_so_the_host_can_forward_it() {
         ),
         Err(e) => panic!("expected the host's storage error, got {e:?}"),
     }
+}
+
+/// Attack: a handler panics in a batch item after an earlier item took the
+/// wallet's lock (kept in the batch's scope). The bridge catches the panic
+/// around the request's future (`bridge::isolated`); the lock must go with
+/// the unwound future, or the wallet would hang for every later request.
+#[tokio::test]
+async fn a_panic_in_a_batch_item_releases_the_wallet_lock() {
+    use futures_util::FutureExt as _;
+    let t = backend_with(
+        "ethereum",
+        json!({"max_value_per_day": 250, "allowed_chain_ids": [1]}),
+    )
+    .await;
+    let store = &t.backend.state().store;
+    let before = store.lock_acquisitions();
+    let caught = std::panic::AssertUnwindSafe(crate::logical::batch::scope(async {
+        assert!(check(&t, &eth(1, Some(TO), 100), T0).await.is_ok());
+        // A wallet-lock holder now exists in the scope.
+        if store.lock_acquisitions() > before {
+            panic!("a handler bug in the second item");
+        }
+    }))
+    .catch_unwind()
+    .await;
+    assert!(caught.is_err(), "the item panicked while the lock was held");
+    tokio::time::timeout(Duration::from_secs(5), store.lock("w"))
+        .await
+        .expect("the wallet's lock is released by the unwind");
+    // The next request on the wallet proceeds and still counts.
+    assert!(check(&t, &eth(1, Some(TO), 100), T0).await.is_ok());
+    refused(&t, &eth(1, Some(TO), 100), T0, "max_value_per_day").await;
+}
+
+/// An ethereum personal_sign message intent.
+fn eth_message() -> Intent {
+    Intent::EthereumMessage(crate::policy::intent::MessageIntent::new(
+        "personal_sign",
+        "0x0000000000000000000000000000000000000001".into(),
+        b"hello",
+    ))
 }

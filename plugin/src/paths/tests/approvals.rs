@@ -456,3 +456,191 @@ async fn authorizations_messages_and_batch_items_wait_and_sign_exactly_what_was_
     let other = read_data(&t, &format!("approvals/{}", ids[0]), json!({})).await;
     assert_eq!(other["status"], json!("pending"));
 }
+
+/// Attack: approvals given by members of the group in force then still
+/// counted after the operator changed the group (or removed a member): the
+/// requester collected a signature no member of the current group approved.
+#[tokio::test]
+async fn approvals_of_a_replaced_group_or_a_removed_member_do_not_sign() {
+    let t = setup(json!({})).await;
+    t.identity.add("e-c", "carol", &["finance"]);
+    let id = pending(&t, tx("1000000000000000000")).await;
+    for who in ["e-a", "e-c"] {
+        as_entity(&t, who, &format!("approvals/{id}/approve"), json!({}))
+            .await
+            .expect("approve");
+    }
+    // The operator replaces the approvers: neither alice nor carol is in ops.
+    t.write_ok("policies/w/ethereum", json!({"approver_group": "ops"}))
+        .await;
+    let m = forbidden(as_entity(&t, "e-req", &format!("approvals/{id}/sign"), json!({})).await);
+    assert!(m.contains("approvals_required"), "{m}");
+    // bob (ops) approves: one valid approval of two is still not enough.
+    as_entity(&t, "e-b", &format!("approvals/{id}/approve"), json!({}))
+        .await
+        .expect("approve");
+    forbidden(as_entity(&t, "e-req", &format!("approvals/{id}/sign"), json!({})).await);
+
+    // A member removed from the group after approving no longer counts.
+    let t = setup(json!({})).await;
+    let id = pending(&t, tx("1000000000000000000")).await;
+    for who in ["e-a", "e-b"] {
+        as_entity(&t, who, &format!("approvals/{id}/approve"), json!({}))
+            .await
+            .expect("approve");
+    }
+    t.identity.add("e-a", "alice", &["ops"]);
+    forbidden(as_entity(&t, "e-req", &format!("approvals/{id}/sign"), json!({})).await);
+    // Still intact: with both members in place the request signs.
+    t.identity.add("e-a", "alice", &["finance"]);
+    let r = as_entity(&t, "e-req", &format!("approvals/{id}/sign"), json!({}))
+        .await
+        .expect("sign")
+        .expect("response");
+    assert_eq!(r.data["status"], json!("signed"));
+    assert!(r.data["signed_transaction"].is_string());
+}
+
+/// Attack: a batch mixing items below and above the threshold. Each item
+/// above it waits alone, under its own id; approving one signs exactly
+/// that item, never its neighbour; a batch_input cannot ride along on
+/// `approvals/{id}/sign`; and the shared fields cannot override an item
+/// after the policy saw it (the shared value loses to the item's own).
+#[tokio::test]
+async fn batch_items_above_the_threshold_each_wait_alone_and_sign_only_themselves() {
+    let t = setup(json!({})).await;
+    let items = json!([
+        tx("1000"),
+        tx("1000000000000000000"),
+        tx("2000000000000000000")
+    ]);
+    t.act_as("e-req");
+    let r = update_data(
+        &t,
+        TX,
+        json!({"value": "9000000000000000000", "batch_input": items}),
+    )
+    .await;
+    t.act_as("");
+    let results = r["batch_results"].as_array().expect("results");
+    assert_eq!(results.len(), 3);
+    assert!(results[0]["signed_transaction"].is_string(), "{results:?}");
+    assert_eq!(results[0]["intent"]["value"], json!("1000"));
+    let ids: Vec<&str> = results[1..]
+        .iter()
+        .map(|r| {
+            assert_eq!(r["status"], json!("pending"), "{r:?}");
+            r["approval_id"].as_str().expect("id")
+        })
+        .collect();
+    assert_ne!(ids[0], ids[1]);
+    assert_eq!(results[2]["intent"]["value"], json!("2000000000000000000"));
+
+    let sign = format!("approvals/{}/sign", ids[0]);
+    for who in ["e-a", "e-b"] {
+        as_entity(&t, who, &format!("approvals/{}/approve", ids[0]), json!({}))
+            .await
+            .expect("approve");
+    }
+    // Smuggling a batch (or any field) into the collection is refused.
+    let smuggled = as_entity(&t, "e-req", &sign, json!({"batch_input": [tx("5")]})).await;
+    assert!(bad_request(smuggled).contains("batch_input"));
+    let signed = as_entity(&t, "e-req", &sign, json!({}))
+        .await
+        .expect("sign")
+        .expect("response")
+        .data;
+    assert_eq!(signed["intent"]["value"], json!("1000000000000000000"));
+    let plain = update_data(
+        &t,
+        "wallets/plain/ethereum/sign-transaction",
+        tx("1000000000000000000"),
+    )
+    .await;
+    assert_eq!(signed["signed_transaction"], plain["signed_transaction"]);
+    // The neighbour still waits: no approval of its own, no signature.
+    let m = forbidden(
+        as_entity(
+            &t,
+            "e-req",
+            &format!("approvals/{}/sign", ids[1]),
+            json!({}),
+        )
+        .await,
+    );
+    assert!(m.contains("0 of 2"), "{m}");
+}
+
+/// Attack: an ethereum sign-message that waits for approvals showed its
+/// approvers `{"chain":"ethereum","kind":"message"}` and nothing else:
+/// two different messages were the same request to them (bitcoin and
+/// solana messages show their signer, length and SHA-256).
+#[tokio::test]
+async fn an_ethereum_message_waiting_for_approvals_shows_what_will_be_signed() {
+    let t = setup(json!({})).await;
+    // Every request waits (no approval_above).
+    t.write_ok(
+        "policies/plain/ethereum",
+        json!({"approvals_required": 1, "approver_group": "finance"}),
+    )
+    .await;
+    let mut intents = Vec::new();
+    for msg in ["log in to example.org", "sell 1000 ETH at 1 USD"] {
+        t.act_as("e-req");
+        let r = update_data(
+            &t,
+            "wallets/plain/ethereum/sign-message",
+            json!({"message": msg}),
+        )
+        .await;
+        t.act_as("");
+        assert_eq!(r["status"], json!("pending"), "{r:?}");
+        let id = r["approval_id"].as_str().expect("id").to_string();
+        let shown = read_data(&t, &format!("approvals/{id}"), json!({})).await;
+        let intent = shown["intent"].clone();
+        use sha2::Digest as _;
+        assert_eq!(
+            intent["message_sha256"],
+            json!(hex::encode(sha2::Sha256::digest(msg.as_bytes()))),
+            "{intent}"
+        );
+        assert_eq!(intent["message_length"], json!(msg.len()));
+        assert!(
+            intent["address"]
+                .as_str()
+                .is_some_and(|a| a.starts_with("0x"))
+        );
+        intents.push(intent);
+    }
+    assert_ne!(intents[0], intents[1]);
+}
+
+#[tokio::test]
+async fn a_set_code_transaction_waits_even_below_the_threshold() {
+    let t = setup(json!({"allowed_delegates": [TO]})).await;
+    // A tuple signed by the wallet without a policy (any signer will do).
+    let auth = update_data(
+        &t,
+        "wallets/plain/ethereum/sign-authorization",
+        json!({"chain_id": 1, "address": TO, "nonce": 0}),
+    )
+    .await;
+    let tuple = json!({"chain_id": auth["chain_id"], "address": auth["address"],
+        "nonce": auth["nonce"], "y_parity": auth["y_parity"], "r": auth["r"], "s": auth["s"]});
+    let tx = json!({"type": "eip7702", "chain_id": 1, "nonce": 0, "gas_limit": 60000,
+        "max_fee_per_gas": "1000000000", "max_priority_fee_per_gas": "1",
+        "to": TO, "value": "1", "authorization_list": [tuple]});
+    // The same transaction without the list is far below the threshold.
+    let mut plain = tx.clone();
+    plain["type"] = json!("eip1559");
+    plain
+        .as_object_mut()
+        .map(|o| o.remove("authorization_list"));
+    t.act_as("e-req");
+    let r = update_data(&t, TX, plain).await;
+    assert!(r["signed_transaction"].is_string(), "{r:?}");
+    let r = update_data(&t, TX, tx).await;
+    t.act_as("");
+    assert_eq!(r["status"], json!("pending"), "{r:?}");
+    assert!(r.get("signed_transaction").is_none());
+}

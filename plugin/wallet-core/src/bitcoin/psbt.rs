@@ -21,6 +21,10 @@ pub const MAX_UNSIGNED_TX_BYTES: usize = 100_000;
 
 const MAGIC: &[u8; 5] = b"psbt\xff";
 
+/// The most input or output maps a PSBT v2's global counts reserve room
+/// for before the maps are parsed.
+const MAX_RESERVED_MAPS: usize = 256;
+
 /// One key-value map: (key including its type byte, value), in order.
 pub type Map = Vec<(Vec<u8>, Vec<u8>)>;
 
@@ -253,8 +257,10 @@ impl Psbt {
         let tx_version = tx_version.ok_or_else(|| err("psbt v2 without a tx version"))?;
         let n_in = n_in.ok_or_else(|| err("psbt v2 without an input count"))?;
         let n_out = n_out.ok_or_else(|| err("psbt v2 without an output count"))?;
-        let mut inputs = Vec::with_capacity(n_in);
-        let mut tx_inputs = Vec::with_capacity(n_in);
+        // The counts are claims: reserve for at most a few maps up front
+        // (a 4 MB PSBT may claim 4 million of each), grow as maps parse.
+        let mut inputs = Vec::with_capacity(n_in.min(MAX_RESERVED_MAPS));
+        let mut tx_inputs = Vec::with_capacity(n_in.min(MAX_RESERVED_MAPS));
         // BIP-370 lock time: the max of the kind every input with a
         // requirement supports (height preferred), else the fallback.
         let (mut height_ok, mut time_ok, mut any_required) = (true, true, false);
@@ -309,8 +315,8 @@ impl Psbt {
         } else {
             return Err(err("inputs require incompatible lock time kinds"));
         };
-        let mut outputs = Vec::with_capacity(n_out);
-        let mut tx_outputs = Vec::with_capacity(n_out);
+        let mut outputs = Vec::with_capacity(n_out.min(MAX_RESERVED_MAPS));
+        let mut tx_outputs = Vec::with_capacity(n_out.min(MAX_RESERVED_MAPS));
         for _ in 0..n_out {
             let m = read_map(&mut r)?;
             validate_output(&m)?;

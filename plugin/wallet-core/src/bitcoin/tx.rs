@@ -305,8 +305,17 @@ impl Transaction {
     }
 }
 
+/// The most items a witness stack may have. Script execution limits the
+/// stack to 1000 elements (`MAX_STACK_SIZE`), so a spend that can confirm
+/// needs about that many at most; without a bound a 4 MB PSBT of one-byte
+/// empty items became ~96 MB of item vectors.
+pub const MAX_WITNESS_ITEMS: usize = 10_000;
+
 pub(crate) fn parse_witness(r: &mut Reader<'_>) -> Result<Vec<Vec<u8>>, Truncated> {
     let n = r.count(1)?;
+    if n > MAX_WITNESS_ITEMS {
+        return Err(Truncated);
+    }
     let mut items = Vec::with_capacity(n);
     for _ in 0..n {
         items.push(r.var_bytes()?.to_vec());
