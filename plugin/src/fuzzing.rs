@@ -24,12 +24,22 @@ pub const RUNTIME_THREAD_STACK_BYTES: usize = 2 * 1024 * 1024;
 /// targets on the 8 MiB main thread, which hid such bugs). A panic is
 /// resumed on the caller's thread, where libFuzzer reports it; a stack
 /// overflow aborts the process, which libFuzzer reports too.
+///
+/// The worker blocks the asynchronous signals libFuzzer handles (its
+/// per-input `-timeout` alarm, the interrupt and termination signals), so
+/// they reach libFuzzer's own thread: there its alarm handler sees the
+/// input that runs too long and reports it, where on the worker it returned
+/// without a word (libFuzzer ignores the alarm off its fuzzing thread), and
+/// a handler never runs on a thread that may hold the allocator's lock.
 pub fn on_runtime_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     std::thread::scope(|scope| {
         let worker = std::thread::Builder::new()
             .name("fuzz-worker".into())
             .stack_size(RUNTIME_THREAD_STACK_BYTES)
-            .spawn_scoped(scope, f);
+            .spawn_scoped(scope, || {
+                block_async_signals();
+                f()
+            });
         match worker {
             Ok(handle) => match handle.join() {
                 Ok(v) => v,
@@ -38,6 +48,26 @@ pub fn on_runtime_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
             Err(e) => panic!("cannot start a fuzz worker thread: {e}"),
         }
     })
+}
+
+/// Blocks, on the calling thread only, the signals libFuzzer installs
+/// handlers for that are not caused by the thread itself (faults such as
+/// SIGSEGV and SIGABRT stay deliverable: they report crashes).
+fn block_async_signals() {
+    use nix::sys::signal::{SigSet, SigmaskHow, Signal, pthread_sigmask};
+    let mut set = SigSet::empty();
+    for s in [
+        Signal::SIGALRM,
+        Signal::SIGINT,
+        Signal::SIGTERM,
+        Signal::SIGUSR1,
+        Signal::SIGUSR2,
+        Signal::SIGXFSZ,
+    ] {
+        set.add(s);
+    }
+    // Best effort: without the mask, signals are handled as before.
+    let _ = pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&set), None);
 }
 
 #[cfg(test)]
@@ -52,6 +82,15 @@ mod tests {
         } else {
             depth(n - 1) + 1 + usize::from(pad[1])
         }
+    }
+
+    #[test]
+    fn the_worker_leaves_libfuzzers_signals_to_the_calling_thread() {
+        use nix::sys::signal::{SigSet, Signal};
+        let blocked = |s| SigSet::thread_get_mask().expect("mask").contains(s);
+        let in_worker = on_runtime_stack(|| (blocked(Signal::SIGALRM), blocked(Signal::SIGSEGV)));
+        assert_eq!(in_worker, (true, false));
+        assert!(!blocked(Signal::SIGALRM), "the caller's mask is unchanged");
     }
 
     #[test]
