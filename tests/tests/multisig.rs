@@ -1,16 +1,13 @@
 //! Bitcoin multisig co-signing (issue 14) through a real server: BIP-48
 //! account export, a 2-of-3 `sortedmulti` P2WSH and P2SH-P2WSH PSBT built
 //! with rust-bitcoin (two keys in two wallets of the engine, one the
-//! test's own), co-signed, finalized and verified input by input with
-//! rust-bitcoin's BIP-143 sighash and libsecp256k1 (plus the witness and
-//! scriptSig layout); the policy on the whole transaction, and "change"
-//! that is not the same multisig.
-//!
-//! The `bitcoinconsensus` script interpreter is not used: it is not in the
-//! offline registry cache and its C++ build does not fit this machine's
-//! budget; the checks below are what it would check for a CHECKMULTISIG
-//! spend (script hash, stack layout, each signature over the BIP-143
-//! digest in key order, low S, sighash byte).
+//! test's own), co-signed, finalized and verified script by script by
+//! Bitcoin Core's interpreter (`libbitcoinconsensus` through rust-bitcoin's
+//! `bitcoinconsensus` feature: P2SH, DERSIG, NULLDUMMY, CHECKLOCKTIMEVERIFY,
+//! CHECKSEQUENCEVERIFY and WITNESS rules), and input by input with
+//! rust-bitcoin's BIP-143 sighash and libsecp256k1 (the witness and
+//! scriptSig layout, key order, low S); the policy on the whole
+//! transaction, and "change" that is not the same multisig.
 
 mod engine_common;
 
@@ -277,6 +274,34 @@ fn verify_multisig(
     signers: &[PublicKey],
     nested: bool,
 ) {
+    // Bitcoin Core's script interpreter first: the whole spend, as a node
+    // would run it (`prevouts` are the transaction's inputs, in order).
+    bitcoin::consensus::validation::verify_transaction(tx, |op| {
+        tx.input
+            .iter()
+            .position(|i| i.previous_output == *op)
+            .and_then(|n| prevouts.get(n).cloned())
+    })
+    .expect("libbitcoinconsensus accepts every input's script");
+    // The interpreter can refuse: the same spend with one signature's last
+    // byte before the sighash flag changed fails.
+    let mut forged = tx.clone();
+    let mut items: Vec<Vec<u8>> = forged.input[0].witness.iter().map(<[u8]>::to_vec).collect();
+    let sig = &mut items[1];
+    let at = sig.len() - 2;
+    sig[at] ^= 1;
+    forged.input[0].witness = bitcoin::Witness::from_slice(&items);
+    assert!(
+        bitcoin::consensus::validation::verify_transaction(&forged, |op| {
+            forged
+                .input
+                .iter()
+                .position(|i| i.previous_output == *op)
+                .and_then(|n| prevouts.get(n).cloned())
+        })
+        .is_err(),
+        "a changed signature must fail the interpreter"
+    );
     let secp = Secp256k1::verification_only();
     let input = &tx.input[0];
     let w: Vec<&[u8]> = input.witness.iter().collect();
