@@ -30,7 +30,7 @@ use wallet_core::ethereum::intent::CallIntent;
 
 use crate::backend::Crypto;
 use crate::logical::{Ctx, LogicalError, Operation, Response};
-use crate::policy::{Denial, Intent, PolicyEntry, enforce};
+use crate::policy::{Denial, Intent, PolicyEntry, check_with, enforce_with};
 use crate::store::Versioned;
 
 /// The largest stored request: a request above it cannot wait for
@@ -250,7 +250,7 @@ pub async fn gate(
         .store
         .policy::<PolicyEntry>(storage, wallet, intent.chain())
         .await?;
-    let needed = policy.filter(|p| needs_approval(p, intent));
+    let needs = policy.as_ref().is_some_and(|p| needs_approval(p, intent));
 
     if let Some(id) = &ctx.approved {
         // The re-run of an approved request (the caller holds its lock and
@@ -265,7 +265,7 @@ pub async fn gate(
                 "the stored request no longer decodes to the approved intent".into(),
             ));
         }
-        if let Some(p) = &needed {
+        if let Some(p) = policy.as_ref().filter(|_| needs) {
             // Only approvals of members of the group in force now count:
             // an operator who replaces the group, or removes a member,
             // withdraws the approvals they gave.
@@ -291,18 +291,21 @@ pub async fn gate(
                 )));
             }
         }
-        return enforce(state, storage, wallet, intent)
+        return enforce_with(state, storage, wallet, intent, policy)
             .await
             .map(Gate::Sign);
     }
 
-    let Some(policy) = needed else {
-        return enforce(state, storage, wallet, intent)
-            .await
-            .map(Gate::Sign);
+    let policy = match policy {
+        Some(p) if needs => p,
+        other => {
+            return enforce_with(state, storage, wallet, intent, other)
+                .await
+                .map(Gate::Sign);
+        }
     };
     // Refused requests are refused, never queued; nothing is counted.
-    let outcome = crate::policy::check(state, storage, wallet, intent).await?;
+    let outcome = check_with(state, storage, wallet, intent, Some(policy.clone())).await?;
     if let Some(d) = outcome.denial {
         return Err(d.into_error());
     }

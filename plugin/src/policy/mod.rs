@@ -136,7 +136,11 @@ pub async fn enforce_at(
     intent: &Intent,
     now: u64,
 ) -> Result<Value, LogicalError> {
-    let out = evaluate(crypto, storage, wallet, intent, now, true).await?;
+    let policy = crypto
+        .store
+        .policy::<PolicyEntry>(storage, wallet, intent.chain())
+        .await?;
+    let out = evaluate(crypto, storage, wallet, intent, policy, now, true).await?;
     match out.denial {
         Some(d) => Err(d.into_error()),
         None => Ok(out.intent),
@@ -150,7 +154,38 @@ pub async fn check(
     wallet: &str,
     intent: &Intent,
 ) -> Result<Outcome, LogicalError> {
-    evaluate(crypto, storage, wallet, intent, unix_now(), false).await
+    let policy = crypto
+        .store
+        .policy::<PolicyEntry>(storage, wallet, intent.chain())
+        .await?;
+    evaluate(crypto, storage, wallet, intent, policy, unix_now(), false).await
+}
+
+/// [`enforce`] with the policy the caller already read (the approval gate):
+/// one read, and the decision and the count use the same snapshot.
+pub async fn enforce_with(
+    crypto: &Crypto,
+    storage: &dyn Storage,
+    wallet: &str,
+    intent: &Intent,
+    policy: Option<PolicyEntry>,
+) -> Result<Value, LogicalError> {
+    let out = evaluate(crypto, storage, wallet, intent, policy, unix_now(), true).await?;
+    match out.denial {
+        Some(d) => Err(d.into_error()),
+        None => Ok(out.intent),
+    }
+}
+
+/// [`check`] with the policy the caller already read.
+pub async fn check_with(
+    crypto: &Crypto,
+    storage: &dyn Storage,
+    wallet: &str,
+    intent: &Intent,
+    policy: Option<PolicyEntry>,
+) -> Result<Outcome, LogicalError> {
+    evaluate(crypto, storage, wallet, intent, policy, unix_now(), false).await
 }
 
 /// The static rules of one chain: the spends to count, or a refusal.
@@ -178,19 +213,16 @@ async fn evaluate(
     storage: &dyn Storage,
     wallet: &str,
     intent: &Intent,
+    // Read by the caller without the lock, from the policy cache (kept
+    // current by our own writes and by the host's InvalidateKey for changes
+    // replicated from another node): the hot path neither serializes nor
+    // reaches storage.
+    policy: Option<PolicyEntry>,
     now: u64,
     record: bool,
 ) -> Result<Outcome, LogicalError> {
     let json = intent.to_json();
-    // Read without the lock, from the policy cache (kept current by our
-    // own writes and by the host's InvalidateKey for changes replicated
-    // from another node): the hot path neither serializes nor reaches
-    // storage.
-    let Some(policy) = crypto
-        .store
-        .policy::<PolicyEntry>(storage, wallet, intent.chain())
-        .await?
-    else {
+    let Some(policy) = policy else {
         return Ok(Outcome {
             allowed: true,
             denial: None,
